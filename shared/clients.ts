@@ -1,0 +1,65 @@
+/**
+ * AWS clients, built once per container on first use (never at import time, so a route that
+ * does not need a client does not pay for it) and replaceable by tests with `setClients`.
+ *
+ * Endpoints: the SDK honours AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_LAMBDA, which is how
+ * the local stack points functions at dynalite and at itself. The @connections endpoint comes
+ * from CONNECTIONS_ENDPOINT (built from the API id in the template, not from the event's
+ * domainName, which is wrong behind a custom domain).
+ */
+import { Agent } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { config } from './config.js';
+import { DEFAULT_POST_CONCURRENCY } from './limits.js';
+
+export interface Clients {
+  ddb?: DynamoDBDocumentClient;
+  management?: ApiGatewayManagementApiClient;
+}
+
+const clients: Clients = {};
+
+/** Replace clients (tests). Pass `undefined` values to fall back to the lazily built ones. */
+export function setClients(next: Clients): void {
+  Object.assign(clients, next);
+}
+
+/** Forget every client (tests); destroys the ones built here. */
+export function resetClients(): void {
+  clients.ddb?.destroy();
+  clients.management?.destroy();
+  clients.ddb = undefined;
+  clients.management = undefined;
+}
+
+export function documentClient(): DynamoDBDocumentClient {
+  clients.ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return clients.ddb;
+}
+
+/**
+ * The SDK's management client, for single calls (replay, GET, DELETE) and as the reference
+ * poster. Its socket pool is sized to our own post concurrency: the SDK default of 50 would
+ * queue the rest of a fan-out behind it.
+ */
+export function managementClient(): ApiGatewayManagementApiClient {
+  if (!clients.management) {
+    const endpoint = config().connectionsEndpoint;
+    if (!endpoint) throw new Error('CONNECTIONS_ENDPOINT is not set');
+    const agentOptions = { keepAlive: true, maxSockets: DEFAULT_POST_CONCURRENCY };
+    clients.management = new ApiGatewayManagementApiClient({
+      endpoint,
+      maxAttempts: 1, // retries (429) are ours, with backoff sized to the account throttle
+      requestHandler: new NodeHttpHandler(
+        endpoint.startsWith('https:') ? { httpsAgent: new Agent(agentOptions) } : { httpAgent: new HttpAgent(agentOptions) },
+      ),
+    });
+  }
+  return clients.management;
+}

@@ -1,0 +1,57 @@
+/**
+ * Deploy-time settings, read from the environment the template sets (Globals + per function).
+ * Read lazily and cached per container; `resetConfig()` lets tests change the environment.
+ */
+export interface Config {
+  tableName: string;
+  channelIndex: string;
+  connectionsEndpoint: string | undefined;
+  authMode: 'none' | 'jwt';
+  defaultChannel: string;
+  maxMessageBytes: number;
+  maxChannelsPerConnection: number;
+  publishPerMinute: number;
+  channelShards: number;
+  historySize: number;
+  historyMinutes: number;
+  fanoutBatchSize: number;
+  postRateLimit: number;
+  fanoutFunction: string | undefined;
+}
+
+let cached: Config | undefined;
+
+function num(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`environment variable ${name} must be a non-negative number`);
+  return value;
+}
+
+export function config(): Config {
+  if (cached) return cached;
+  const env = process.env;
+  cached = {
+    tableName: env.TABLE_NAME ?? 'airwave',
+    channelIndex: env.CHANNEL_INDEX ?? 'byChannel',
+    connectionsEndpoint: env.CONNECTIONS_ENDPOINT || undefined,
+    authMode: env.AUTH_MODE === 'jwt' ? 'jwt' : 'none',
+    defaultChannel: env.DEFAULT_CHANNEL ?? 'default',
+    maxMessageBytes: num('MAX_MESSAGE_BYTES', 16_384),
+    maxChannelsPerConnection: num('MAX_CHANNELS_PER_CONNECTION', 50),
+    publishPerMinute: num('PUBLISH_PER_MINUTE', 60),
+    channelShards: Math.max(1, Math.floor(num('CHANNEL_SHARDS', 8))),
+    historySize: Math.floor(num('HISTORY_SIZE', 100)),
+    historyMinutes: num('HISTORY_MINUTES', 15),
+    fanoutBatchSize: Math.max(1, Math.floor(num('FANOUT_BATCH_SIZE', 5000))),
+    postRateLimit: Math.max(1, num('POST_RATE_LIMIT', 9000)),
+    fanoutFunction: env.FANOUT_FUNCTION || undefined,
+  };
+  return cached;
+}
+
+/** Forget the cached settings (tests that change process.env). */
+export function resetConfig(): void {
+  cached = undefined;
+}

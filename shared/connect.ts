@@ -1,0 +1,48 @@
+/**
+ * The `$connect` integration: joins the default channel and `?channels=` in one batch write,
+ * echoes the `airwave` subprotocol when the client offered it (a browser carrying its token as a
+ * subprotocol must get one of its offers back, or it drops the socket), and refuses the upgrade
+ * with a status code (400 bad channel list, 403 not allowed) otherwise.
+ */
+import { config } from './config.js';
+import { AirwaveError, ConnectRefusedError } from './errors.js';
+import { routeContext, type WebSocketEvent } from './handler.js';
+import { logger, redactQuery } from './observability.js';
+import { assertCanJoin } from './policy.js';
+import { subscribeMany } from './store.js';
+import { parseChannelList } from './validate.js';
+
+export const SUBPROTOCOL = 'airwave';
+
+type ConnectResult = { statusCode: number; headers?: Record<string, string> };
+
+function header(event: WebSocketEvent, name: string): string | undefined {
+  const headers = (event as { headers?: Record<string, string | undefined> }).headers ?? {};
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+export async function connect(event: WebSocketEvent): Promise<ConnectResult> {
+  const ctx = routeContext(event);
+  const query = (event as { queryStringParameters?: Record<string, string | undefined> }).queryStringParameters ?? {};
+  logger.appendKeys({ connectionId: ctx.connectionId, routeKey: '$connect' });
+  try {
+    const { defaultChannel, maxChannelsPerConnection } = config();
+    const requested = parseChannelList(query.channels);
+    const channels = [...new Set(defaultChannel ? [defaultChannel, ...requested] : requested)];
+    if (channels.length > maxChannelsPerConnection) throw new ConnectRefusedError(403, 'too many channels');
+    for (const channel of requested) assertCanJoin(ctx.rights, channel);
+    if (channels.length > 0) await subscribeMany(ctx.connectionId, channels, ctx.connectedAt);
+    logger.info('connected', { principal: ctx.rights.principal, channels: channels.length, query: redactQuery(query) });
+    const offered = (header(event, 'sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
+    return offered.includes(SUBPROTOCOL) ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': SUBPROTOCOL } } : { statusCode: 200 };
+  } catch (error) {
+    if (error instanceof ConnectRefusedError) return { statusCode: error.statusCode };
+    if (error instanceof AirwaveError) {
+      logger.info('connect refused', { code: error.code });
+      return { statusCode: error.code === 'forbidden' ? 403 : 400 };
+    }
+    logger.error('connect failed', error as Error);
+    return { statusCode: 500 };
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The one error taxonomy. Every refusal a client can see is an AirwaveError with a stable
+ * `code` (listed in docs/protocol.md); anything else is turned into `internal_error` by
+ * handler.ts, the only place that builds error frames, so no internal message or stack trace
+ * ever reaches a client.
+ */
+export type ErrorCode =
+  | 'bad_json'
+  | 'bad_request'
+  | 'unknown_action'
+  | 'invalid_channel'
+  | 'message_too_large'
+  | 'too_many_channels'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'history_gap'
+  | 'internal_error';
+
+export class AirwaveError extends Error {
+  readonly code: ErrorCode;
+  /** Extra fields for the error frame (for example `channel`). Never internal details. */
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AirwaveError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class BadJsonError extends AirwaveError {
+  constructor(message = 'frame is not a JSON object') {
+    super('bad_json', message);
+    this.name = 'BadJsonError';
+  }
+}
+
+export class BadRequestError extends AirwaveError {
+  constructor(message: string) {
+    super('bad_request', message);
+    this.name = 'BadRequestError';
+  }
+}
+
+export class UnknownActionError extends AirwaveError {
+  constructor(action: unknown) {
+    super('unknown_action', typeof action === 'string' ? `unknown action "${action.slice(0, 64)}"` : 'frame names no action');
+    this.name = 'UnknownActionError';
+  }
+}
+
+export class InvalidChannelError extends AirwaveError {
+  constructor(message = 'channel must be 1-128 characters of A-Z a-z 0-9 _ . : @ -') {
+    super('invalid_channel', message);
+    this.name = 'InvalidChannelError';
+  }
+}
+
+export class MessageTooLargeError extends AirwaveError {
+  constructor(limit: number) {
+    super('message_too_large', `message is larger than ${limit} bytes`, { limit });
+    this.name = 'MessageTooLargeError';
+  }
+}
+
+export class TooManyChannelsError extends AirwaveError {
+  constructor(limit: number) {
+    super('too_many_channels', `a connection may be in at most ${limit} channels`, { limit });
+    this.name = 'TooManyChannelsError';
+  }
+}
+
+export class ForbiddenError extends AirwaveError {
+  constructor(channel: string, what: 'join' | 'publish') {
+    super('forbidden', `not allowed to ${what} this channel`, { channel });
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class RateLimitedError extends AirwaveError {
+  constructor(retryAfterSeconds: number) {
+    super('rate_limited', 'publish budget spent, retry later', { retryAfter: retryAfterSeconds });
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** Thrown at $connect to refuse the upgrade with an HTTP status (API Gateway style). */
+export class ConnectRefusedError extends Error {
+  readonly statusCode: 401 | 403;
+  constructor(statusCode: 401 | 403, reason: string) {
+    super(reason);
+    this.name = 'ConnectRefusedError';
+    this.statusCode = statusCode;
+  }
+}
+
+/** A delivery or storage step that could not complete after its retries. Internal only. */
+export class FanoutError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FanoutError';
+  }
+}

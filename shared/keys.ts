@@ -1,0 +1,42 @@
+/**
+ * The single-table key layout. Pure: no AWS client.
+ *
+ * | row                 | pk                 | sk                 | other                      |
+ * | ------------------- | ------------------ | ------------------ | -------------------------- |
+ * | subscription        | `c#<connectionId>` | `m#<channel>`      | gpk `<channel>#<shard>`, ttl |
+ * | publish budget      | `c#<connectionId>` | `r#<window>`       | n (count), ttl             |
+ * | channel sequence    | `s#<channel>`      | `s`                | seq                        |
+ * | history entry       | `h#<channel>`      | `<seq, 16 digits>` | frame (text), ttl          |
+ *
+ * All of a connection's rows share its partition key, so `$disconnect` finds them with one
+ * Query. The sparse GSI `byChannel` (gpk, pk) lists a channel's subscribers; a channel's rows
+ * are spread over `ChannelShards` partition keys so that 100k subscribers of one channel do not
+ * sit on one partition (1,000 WCU / 3,000 RCU each). `#` cannot occur in a channel name.
+ */
+
+export const connectionKey = (connectionId: string): string => `c#${connectionId}`;
+export const connectionIdFromKey = (pk: string): string => pk.slice(2);
+export const subscriptionSortKey = (channel: string): string => `m#${channel}`;
+export const SUBSCRIPTION_PREFIX = 'm#';
+export const budgetSortKey = (window: number): string => `r#${window}`;
+export const sequenceKey = (channel: string): { pk: string; sk: string } => ({ pk: `s#${channel}`, sk: 's' });
+export const historyKey = (channel: string): string => `h#${channel}`;
+export const historySortKey = (seq: number): string => String(seq).padStart(16, '0');
+
+/** FNV-1a: a stable, well-spread hash of a connection id (no crypto needed for sharding). */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export const shardOf = (connectionId: string, shards: number): number => fnv1a(connectionId) % shards;
+export const channelShardKey = (channel: string, shard: number): string => `${channel}#${shard}`;
+
+/** Expiry (epoch seconds) for a connection's rows: connect time + API Gateway's cap + margin. */
+export function connectionTtl(connectedAtMs: number, maxSeconds: number, marginSeconds: number): number {
+  return Math.floor(connectedAtMs / 1000) + maxSeconds + marginSeconds;
+}

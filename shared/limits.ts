@@ -1,0 +1,51 @@
+/**
+ * Every limit and default of airwave, in one place. Values that a stack may change at deploy
+ * time come from template parameters through the environment (see config.ts); the constants
+ * here are AWS's own limits or protocol facts that no parameter should move.
+ */
+
+/** Channel names: 1-128 characters of letters, digits and `_ . : @ -` (no `#`: it separates key parts). */
+export const CHANNEL_NAME_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+export const MAX_CHANNEL_NAME_LENGTH = 128;
+
+/** API Gateway: one WebSocket frame is at most 32 KB; a larger @connections post is refused (413). */
+export const API_GATEWAY_FRAME_BYTES = 32 * 1024;
+/** API Gateway: a message (all frames of it) is at most 128 KB; larger closes the socket with 1009. */
+export const API_GATEWAY_MESSAGE_BYTES = 128 * 1024;
+/** Room kept for the delivery envelope around a message (type, channel, id, seq). */
+export const ENVELOPE_RESERVE_BYTES = 512;
+
+/** API Gateway closes every connection after 2 hours ... */
+export const CONNECTION_MAX_SECONDS = 2 * 60 * 60;
+/** ... and after 10 minutes with no frame either way. */
+export const IDLE_TIMEOUT_SECONDS = 10 * 60;
+/**
+ * `$disconnect` is best effort, so every row of a connection carries a TTL past the 2 h cap.
+ * DynamoDB deletes expired items within days, not seconds: readers also filter on `ttl`.
+ */
+export const TTL_MARGIN_SECONDS = 10 * 60;
+
+/** JSON nesting allowed in a client frame: deep enough for real payloads, far from stack limits. */
+export const MAX_JSON_DEPTH = 32;
+/** Keys that enable prototype pollution once a parsed object is merged or spread somewhere. */
+export const FORBIDDEN_JSON_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** DynamoDB BatchWriteItem takes at most 25 requests. */
+export const BATCH_WRITE_MAX_ITEMS = 25;
+/** How many times a batch with UnprocessedItems is retried before giving up (with backoff). */
+export const BATCH_WRITE_MAX_ATTEMPTS = 8;
+
+/** Publish budget window (PublishPerMinute counts per this window). */
+export const PUBLISH_WINDOW_SECONDS = 60;
+
+/**
+ * Posts in flight for one fan-out. The HTTP agent is sized to match, because SDK v3's default
+ * handler allows only 50 sockets and queues the rest (with a warning) behind them.
+ */
+export const DEFAULT_POST_CONCURRENCY = 64;
+/** A 429 (throttled, or the client's buffer full) is retried with backoff this many times. */
+export const POST_MAX_ATTEMPTS = 10;
+export const POST_BACKOFF_BASE_MS = 50;
+export const POST_BACKOFF_MAX_MS = 2_000;
+/** Gone connections whose rows are deleted concurrently while a fan-out runs. */
+export const CLEANUP_CONCURRENCY = 8;

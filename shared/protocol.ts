@@ -1,0 +1,43 @@
+/**
+ * Frames the service sends (docs/protocol.md). Pure: no AWS client. Every outgoing frame is
+ * built here so the wire format has one definition.
+ */
+import type { AirwaveError } from './errors.js';
+
+export type ServerFrame =
+  | { type: 'joined'; channel: string; connectionId: string; seq?: number }
+  | { type: 'left'; channel: string }
+  | { type: 'message'; channel: string; message: unknown; id: string; seq?: number }
+  | { type: 'sent'; channel: string; id: string; seq?: number }
+  | { type: 'pong' }
+  | { type: 'error'; code: string; message: string; [extra: string]: unknown };
+
+export const joinedFrame = (channel: string, connectionId: string, seq?: number): ServerFrame =>
+  seq === undefined ? { type: 'joined', channel, connectionId } : { type: 'joined', channel, connectionId, seq };
+
+export const leftFrame = (channel: string): ServerFrame => ({ type: 'left', channel });
+
+export const sentFrame = (channel: string, id: string, seq?: number): ServerFrame =>
+  seq === undefined ? { type: 'sent', channel, id } : { type: 'sent', channel, id, seq };
+
+export const pongFrame = (): ServerFrame => ({ type: 'pong' });
+
+/**
+ * The delivery frame as text. Built once per published message and posted unchanged to every
+ * subscriber, so a signer can hash the payload once.
+ */
+export function messageFrameText(channel: string, message: unknown, id: string, seq?: number): string {
+  const frame: ServerFrame = seq === undefined ? { type: 'message', channel, message, id } : { type: 'message', channel, message, id, seq };
+  return JSON.stringify(frame);
+}
+
+/** Error frame from an AirwaveError: code, human text and the error's public details only. */
+export function errorFrame(error: AirwaveError): ServerFrame {
+  return { ...error.details, type: 'error', code: error.code, message: error.message };
+}
+
+export const internalErrorFrame = (): ServerFrame => ({
+  type: 'error',
+  code: 'internal_error',
+  message: 'internal error',
+});

@@ -1,0 +1,35 @@
+/**
+ * Publishing one message to one channel: sequence number, history, then fan-out, in that order,
+ * so that a client joining with `since` (which writes its subscription row before it reads
+ * history) cannot miss a message between its replay and its live deliveries.
+ */
+import { randomBytes } from 'node:crypto';
+import { config } from './config.js';
+import { broadcast, type DeliveryOptions, type DeliveryReport } from './fanout.js';
+import { metrics } from './observability.js';
+import { messageFrameText } from './protocol.js';
+import { appendHistory, nextSequence } from './store.js';
+
+export interface Published extends DeliveryReport {
+  channel: string;
+  id: string;
+  seq: number;
+}
+
+/** A message id: 16 URL-safe characters, unique per published message (clients dedupe by it). */
+export const newMessageId = (): string => randomBytes(12).toString('base64url');
+
+export async function publish(channel: string, message: unknown, options: DeliveryOptions = {}): Promise<Published> {
+  const started = Date.now();
+  const seq = await nextSequence(channel);
+  const id = newMessageId();
+  const frame = messageFrameText(channel, message, id, seq);
+  if (config().historySize > 0) await appendHistory(channel, seq, frame);
+  const report = await broadcast(channel, frame, options);
+  metrics.addMetric('Deliveries', 'Count', report.delivered);
+  metrics.addMetric('GoneConnections', 'Count', report.gone);
+  metrics.addMetric('FailedDeliveries', 'Count', report.failed);
+  metrics.addMetric('ThrottledPosts', 'Count', report.throttled);
+  metrics.addMetric('FanoutDuration', 'Milliseconds', Date.now() - started);
+  return { channel, id, seq, ...report };
+}
