@@ -8,7 +8,7 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { config } from './config.js';
 import { AirwaveError } from './errors.js';
-import { logger, metrics } from './observability.js';
+import { flushMetrics, logger, metrics } from './observability.js';
 import { type Rights, rightsFromContext } from './policy.js';
 import { errorFrame, internalErrorFrame, type ServerFrame } from './protocol.js';
 import { parseFrame } from './validate.js';
@@ -72,7 +72,7 @@ export function messageRoute(route: (ctx: RouteContext) => Promise<ServerFrame |
     } catch (error) {
       frame = frameForError(error);
     } finally {
-      metrics.publishStoredMetrics();
+      flushMetrics();
     }
     return frame === undefined ? { statusCode: 200 } : { statusCode: 200, body: JSON.stringify(frame) };
   };

@@ -19,3 +19,8 @@ export function redactQuery(query: Record<string, string | undefined> | null | u
   for (const [key, value] of Object.entries(query ?? {})) out[key] = SECRET_QUERY_KEYS.has(key.toLowerCase()) ? '[redacted]' : value;
   return out;
 }
+
+/** Flushes stored EMF metrics, if any (an empty flush only logs a warning). */
+export function flushMetrics(): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}

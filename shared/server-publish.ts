@@ -3,7 +3,7 @@
  */
 import { config } from './config.js';
 import { BadRequestError } from './errors.js';
-import { logger, metrics } from './observability.js';
+import { flushMetrics, logger } from './observability.js';
 import { type Published, publish } from './publish.js';
 import { assertChannel, assertMessage, assertSafeJson } from './validate.js';
 
@@ -59,6 +59,6 @@ export async function publishRequest(input: unknown): Promise<PublishResponse> {
     logger.info('published', { channels: channels.length, messages: messages.length, delivered: response.delivered });
     return response;
   } finally {
-    metrics.publishStoredMetrics();
+    flushMetrics();
   }
 }

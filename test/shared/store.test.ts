@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { resetClients } from '../../shared/clients.js';
-import { countSubscriptions, removeConnection, subscribe, subscribeMany, subscriberPages } from '../../shared/store.js';
+import {
+  batchWrite,
+  countSubscriptions,
+  removeConnection,
+  subscribe,
+  subscribeMany,
+  subscriberPages,
+  subscriptionItem,
+} from '../../shared/store.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
 
 describe('store (against dynalite)', () => {
@@ -17,9 +25,7 @@ describe('store (against dynalite)', () => {
     const now = Date.now();
     const ids = Array.from({ length: 5000 }, (_, i) => `conn${String(i).padStart(5, '0')}=`);
     for (const channel of ['a', 'b', 'c']) {
-      for (let i = 0; i < ids.length; i += 25) {
-        await Promise.all(ids.slice(i, i + 25).map((id) => subscribe(id, channel, now)));
-      }
+      await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, channel, now) } })));
     }
     for (const channel of ['a', 'b', 'c']) {
       const seen: string[] = [];

@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import { handler } from '../../functions/joinchannel/index.js';
+import { publish } from '../../shared/publish.js';
+import { countSubscriptions, subscribeMany } from '../../shared/store.js';
+import { loadEvent, messageEvent } from '../helpers/events.js';
+import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
+
+describe('functions/joinchannel', () => {
+  let backend: TestBackend;
+  before(async () => {
+    backend = await startBackend({ MAX_CHANNELS_PER_CONNECTION: '3', HISTORY_SIZE: '5' });
+  });
+  after(() => backend.stop());
+  beforeEach(() => {
+    backend.api.posts.length = 0;
+  });
+
+  it('joins the channel and acks with the channel and the connection id', async () => {
+    const event = loadEvent('joinchannel');
+    const frame = frameOf(await handler(event));
+    expect(frame).to.deep.equal({ type: 'joined', channel: 'news', connectionId: 'L0SM9cOFvHcCIhw=' });
+    expect(await countSubscriptions('L0SM9cOFvHcCIhw=')).to.equal(1);
+  });
+
+  for (const [label, channel] of [
+    ['a missing channel', undefined],
+    ['an empty channel', ''],
+    ['a 129-character channel', 'x'.repeat(129)],
+    ['a channel with a control character', 'news\u0000'],
+    ['a channel with #', 'a#b'],
+    ['a numeric channel', 7],
+  ] as const) {
+    it(`refuses ${label} with invalid_channel`, async () => {
+      const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel }, 'j1=')));
+      expect(frame).to.include({ type: 'error', code: 'invalid_channel' });
+      expect(await countSubscriptions('j1=')).to.equal(0);
+    });
+  }
+
+  it('refuses a channel outside the connection rights with forbidden', async () => {
+    const event = messageEvent('joinchannel', { action: 'joinchannel', channel: 'private:1' }, 'j2=');
+    event.requestContext.authorizer = { principal: 'u', join: 'public:*', publish: '' };
+    expect(frameOf(await handler(event))).to.include({ code: 'forbidden', channel: 'private:1' });
+    expect(await countSubscriptions('j2=')).to.equal(0);
+  });
+
+  it('refuses a join beyond MaxChannelsPerConnection with too_many_channels', async () => {
+    await subscribeMany('j3=', ['a', 'b', 'c'], Date.now());
+    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'd' }, 'j3=')));
+    expect(frame).to.include({ code: 'too_many_channels' });
+    expect(await countSubscriptions('j3=')).to.equal(3);
+  });
+
+  it('replays what was published after `since`, in order, before acking with the latest seq', async () => {
+    for (let i = 1; i <= 4; i++) await publish('replay-room', { n: i });
+    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'replay-room', since: 2 }, 'j4=')));
+    expect(frame).to.deep.include({ type: 'joined', channel: 'replay-room', seq: 4 });
+    const replayed = backend.api.frames('j4=');
+    expect(replayed.map((f) => [f.type, f.seq, (f.message as { n: number }).n])).to.deep.equal([
+      ['message', 3, 3],
+      ['message', 4, 4],
+    ]);
+  });
+
+  it('tells the client with history_gap when `since` is older than the kept history', async () => {
+    for (let i = 1; i <= 8; i++) await publish('gap-room', { n: i });
+    await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'gap-room', since: 1 }, 'j5='));
+    const frames = backend.api.frames('j5=');
+    expect(frames[0]).to.include({ type: 'error', code: 'history_gap', channel: 'gap-room', since: 1, oldest: 4 });
+    expect(frames.slice(1).map((f) => f.seq)).to.deep.equal([4, 5, 6, 7, 8]);
+  });
+
+  it('replays nothing when the client is up to date', async () => {
+    await publish('quiet-room', { n: 1 });
+    await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'quiet-room', since: 1 }, 'j6='));
+    expect(backend.api.frames('j6=')).to.deep.equal([]);
+  });
+
+  it('refuses a negative or fractional since with bad_request', async () => {
+    for (const since of [-1, 1.5, '3']) {
+      const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'x', since }, 'j7=')));
+      expect(frame).to.include({ code: 'bad_request' });
+    }
+  });
+});

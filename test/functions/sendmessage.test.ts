@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { handler } from '../../functions/sendmessage/index.js';
+import { subscribeMany } from '../../shared/store.js';
+import { loadEvent, messageEvent } from '../helpers/events.js';
+import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
+
+const SENDER = 'L0SM9cOFvHcCIhw=';
+
+describe('functions/sendmessage', () => {
+  let backend: TestBackend;
+  before(async () => {
+    backend = await startBackend({ MAX_MESSAGE_BYTES: '64', PUBLISH_PER_MINUTE: '5', DEFAULT_CHANNEL: 'default' });
+    await subscribeMany(SENDER, ['default', 'news'], Date.now());
+    await subscribeMany('reader=', ['news'], Date.now());
+    await subscribeMany('lobby=', ['default'], Date.now());
+  });
+  after(() => backend.stop());
+  beforeEach(() => {
+    backend.api.posts.length = 0;
+  });
+
+  it('delivers to every member but the sender, naming the channel, and answers with a sent receipt', async () => {
+    const receipt = frameOf(await handler(loadEvent('sendmessage')));
+    expect(receipt).to.include({ type: 'sent', channel: 'news', seq: 1 });
+    expect(receipt).to.not.have.property('message');
+    expect(backend.api.posts.map((p) => p.connectionId)).to.deep.equal(['reader=']);
+    expect(backend.api.frames('reader=')).to.deep.equal([
+      { type: 'message', channel: 'news', message: { text: 'hello' }, id: receipt.id, seq: 1 },
+    ]);
+  });
+
+  it('publishes to the default channel when none is named', async () => {
+    frameOf(await handler(messageEvent('sendmessage', { action: 'sendmessage', message: 'hi all' }, 'outsider=')));
+    expect(backend.api.frames('lobby=')).to.have.length(1);
+    expect(backend.api.frames(SENDER)[0]).to.include({ channel: 'default', message: 'hi all' });
+  });
+
+  it('refuses a message over MaxMessageBytes and delivers nothing', async () => {
+    const frame = frameOf(await handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', message: 'x'.repeat(100) }, 'big=')));
+    expect(frame).to.include({ type: 'error', code: 'message_too_large' });
+    expect(backend.api.posts).to.deep.equal([]);
+  });
+
+  it('refuses a missing message with bad_request', async () => {
+    expect(frameOf(await handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news' }, 'nomsg=')))).to.include({ code: 'bad_request' });
+  });
+
+  it('refuses a 5,000-deep message with bad_request instead of overflowing the stack', async () => {
+    const deep = `{"action":"sendmessage","channel":"news","message":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    expect(frameOf(await handler(messageEvent('sendmessage', deep, 'deep=')))).to.include({ code: 'bad_request' });
+    expect(backend.api.posts).to.deep.equal([]);
+  });
+
+  it('refuses publishing outside the connection rights with forbidden', async () => {
+    const event = messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', message: 1 }, 'reader2=');
+    event.requestContext.authorizer = { principal: 'u2', join: '*', publish: 'user:u2' };
+    expect(frameOf(await handler(event))).to.include({ code: 'forbidden', channel: 'news' });
+    expect(backend.api.posts).to.deep.equal([]);
+  });
+
+  it('answers rate_limited once the connection spent its publish budget, and delivers nothing more', async () => {
+    const send = () => handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', message: 'spam' }, 'spammer='));
+    const frames = [];
+    for (let i = 0; i < 7; i++) frames.push(frameOf(await send()));
+    expect(frames.map((f) => f.type)).to.deep.equal(['sent', 'sent', 'sent', 'sent', 'sent', 'error', 'error']);
+    expect(frames[6]).to.include({ code: 'rate_limited' });
+    expect(backend.api.frames('reader=')).to.have.length(5);
+  });
+});

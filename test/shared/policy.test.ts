@@ -1,0 +1,32 @@
+import { expect } from 'chai';
+import { canJoin, canPublish, matchesPattern, NO_RIGHTS, OPEN_RIGHTS, rightsFromContext, rightsToContext } from '../../shared/policy.js';
+
+describe('policy', () => {
+  describe('matchesPattern', () => {
+    it('matches *, prefix* and exact names only', () => {
+      expect(matchesPattern('*', 'anything')).to.equal(true);
+      expect(matchesPattern('public:*', 'public:news')).to.equal(true);
+      expect(matchesPattern('public:*', 'private:news')).to.equal(false);
+      expect(matchesPattern('user:1', 'user:1')).to.equal(true);
+      expect(matchesPattern('user:1', 'user:12')).to.equal(false);
+      expect(matchesPattern('a.b', 'aXb')).to.equal(false);
+    });
+  });
+
+  describe('rightsFromContext', () => {
+    it('reads the authorizer context and round-trips rightsToContext', () => {
+      const rights = { principal: 'u1', join: ['public:*', 'user:u1'], publish: ['user:u1'] };
+      expect(rightsFromContext(rightsToContext(rights), 'jwt')).to.deep.equal(rights);
+    });
+    it('grants everything without a context in AuthMode=none and nothing in AuthMode=jwt', () => {
+      expect(rightsFromContext(undefined, 'none')).to.equal(OPEN_RIGHTS);
+      expect(rightsFromContext(undefined, 'jwt')).to.equal(NO_RIGHTS);
+      expect(canPublish(rightsFromContext({}, 'jwt'), 'x')).to.equal(false);
+    });
+    it('keeps join and publish rights apart', () => {
+      const rights = rightsFromContext({ principal: 'u', join: 'a b', publish: '' }, 'jwt');
+      expect(canJoin(rights, 'a')).to.equal(true);
+      expect(canPublish(rights, 'a')).to.equal(false);
+    });
+  });
+});
