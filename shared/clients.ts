@@ -7,8 +7,9 @@
  * from CONNECTIONS_ENDPOINT (built from the API id in the template, not from the event's
  * domainName, which is wrong behind a custom domain).
  */
-import { Agent } from 'node:https';
+
 import { Agent as HttpAgent } from 'node:http';
+import { Agent } from 'node:https';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';

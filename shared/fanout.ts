@@ -7,15 +7,9 @@
  * - other failures (timeouts, 5xx): retried a few times, then counted as failed, never silently.
  */
 import { FanoutError } from './errors.js';
-import {
-  CLEANUP_CONCURRENCY,
-  DEFAULT_POST_CONCURRENCY,
-  POST_BACKOFF_BASE_MS,
-  POST_BACKOFF_MAX_MS,
-  POST_MAX_ATTEMPTS,
-} from './limits.js';
+import { CLEANUP_CONCURRENCY, DEFAULT_POST_CONCURRENCY, POST_BACKOFF_BASE_MS, POST_BACKOFF_MAX_MS, POST_MAX_ATTEMPTS } from './limits.js';
 import { logger } from './observability.js';
-import { type PostOutcome, type Poster, SdkPoster } from './poster.js';
+import { type Poster, type PostOutcome, SdkPoster } from './poster.js';
 import { removeConnection, subscriberPages } from './store.js';
 
 export interface DeliveryReport {
@@ -58,7 +52,11 @@ export function addReports(a: DeliveryReport, b: DeliveryReport): DeliveryReport
 }
 
 /** Posts `data` to every connection id the pages yield. */
-export async function deliver(pages: AsyncIterable<string[]> | Iterable<string[]>, data: string, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+export async function deliver(
+  pages: AsyncIterable<string[]> | Iterable<string[]>,
+  data: string,
+  options: DeliveryOptions = {},
+): Promise<DeliveryReport> {
   const poster = options.poster ?? new SdkPoster();
   const sleep = options.sleep ?? defaultSleep;
   const onGone = options.onGone ?? removeConnection;

@@ -5,7 +5,7 @@
  * Never log a token: `redactQuery` strips it from query strings before anything is logged.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export const logger = new Logger();
 export const metrics = new Metrics();

@@ -41,8 +41,7 @@ export function assertCanPublish(rights: Rights, channel: string): void {
   if (!canPublish(rights, channel)) throw new ForbiddenError(channel, 'publish');
 }
 
-const splitPatterns = (value: unknown): string[] =>
-  typeof value === 'string' ? value.split(/[\s,]+/).filter((p) => p.length > 0) : [];
+const splitPatterns = (value: unknown): string[] => (typeof value === 'string' ? value.split(/[\s,]+/).filter((p) => p.length > 0) : []);
 
 /** Rights as the authorizer context carries them. */
 export function rightsToContext(rights: Rights): Record<string, string> {

@@ -2,14 +2,7 @@
  * Every DynamoDB call of airwave. No Scan anywhere: connections and channels are read by Query
  * on a partition key, always paginated.
  */
-import {
-  BatchWriteCommand,
-  DeleteCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './clients.js';
 import { config } from './config.js';
 import { FanoutError } from './errors.js';
@@ -157,12 +150,13 @@ export async function* subscriberPages(channel: string, pageSize?: number): Asyn
   );
   // Merge the shard iterators: keep one pending read per shard, yield whichever finishes first.
   const pending = new Map<number, Promise<{ shard: number; result: IteratorResult<Record<string, unknown>[]> }>>();
-  const pull = (shard: number) =>
+  const pull = (shard: number): void => {
     pending.set(
       shard,
       shardReaders[shard].next().then((result) => ({ shard, result })),
     );
-  shardReaders.forEach((_, shard) => pull(shard));
+  };
+  for (let shard = 0; shard < shardReaders.length; shard++) pull(shard);
   while (pending.size > 0) {
     const { shard, result } = await Promise.race(pending.values());
     if (result.done) {

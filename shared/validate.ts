@@ -1,12 +1,7 @@
 /**
  * Pure input checks for client frames. Imports no AWS client.
  */
-import {
-  BadJsonError,
-  BadRequestError,
-  InvalidChannelError,
-  MessageTooLargeError,
-} from './errors.js';
+import { BadJsonError, BadRequestError, InvalidChannelError, MessageTooLargeError } from './errors.js';
 import { API_GATEWAY_FRAME_BYTES, CHANNEL_NAME_PATTERN, FORBIDDEN_JSON_KEYS, MAX_JSON_DEPTH } from './limits.js';
 
 /** Throws InvalidChannelError unless `value` is a valid channel name. */

@@ -14,7 +14,11 @@ describe('functions/disconnect', () => {
   it('deletes every row of a connection in 30 channels, and a second run is harmless', async () => {
     const event = loadEvent('disconnect');
     const id = event.requestContext.connectionId;
-    await subscribeMany(id, Array.from({ length: 30 }, (_, i) => `c${i}`), Date.now());
+    await subscribeMany(
+      id,
+      Array.from({ length: 30 }, (_, i) => `c${i}`),
+      Date.now(),
+    );
     await subscribeMany('neighbour=', ['c1'], Date.now());
     expect(await handler(event)).to.deep.equal({ statusCode: 200 });
     expect(await countSubscriptions(id)).to.equal(0);

@@ -36,13 +36,17 @@ describe('functions/sendmessage', () => {
   });
 
   it('refuses a message over MaxMessageBytes and delivers nothing', async () => {
-    const frame = frameOf(await handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', message: 'x'.repeat(100) }, 'big=')));
+    const frame = frameOf(
+      await handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', message: 'x'.repeat(100) }, 'big=')),
+    );
     expect(frame).to.include({ type: 'error', code: 'message_too_large' });
     expect(backend.api.posts).to.deep.equal([]);
   });
 
   it('refuses a missing message with bad_request', async () => {
-    expect(frameOf(await handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news' }, 'nomsg=')))).to.include({ code: 'bad_request' });
+    expect(frameOf(await handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news' }, 'nomsg=')))).to.include({
+      code: 'bad_request',
+    });
   });
 
   it('refuses a 5,000-deep message with bad_request instead of overflowing the stack', async () => {

@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resetConfig } from '../../shared/config.js';
 import { setClients } from '../../shared/clients.js';
+import { resetConfig } from '../../shared/config.js';
 
 export interface ConnectionsEndpoint {
   url: string;
@@ -56,7 +56,9 @@ export async function startConnectionsEndpoint(stage = 'dev'): Promise<Connectio
         const throttles = endpoint.throttle.get(connectionId) ?? 0;
         if (throttles > 0) {
           endpoint.throttle.set(connectionId, throttles - 1);
-          res.writeHead(429, { 'x-amzn-ErrorType': 'LimitExceededException', 'content-type': 'application/json' }).end('{"message":"Rate exceeded"}');
+          res
+            .writeHead(429, { 'x-amzn-ErrorType': 'LimitExceededException', 'content-type': 'application/json' })
+            .end('{"message":"Rate exceeded"}');
           return;
         }
         endpoint.posts.push({ connectionId, body: Buffer.concat(chunks).toString('utf8') });

@@ -48,7 +48,7 @@ describe('fanout', () => {
       expect(api.maxInFlight).to.be.at.most(8).and.at.least(2);
     });
 
-    it('deletes the rows of a connection that answers 410, and not the sender\'s', async () => {
+    it("deletes the rows of a connection that answers 410, and not the sender's", async () => {
       await subscribeMany('sender=', ['lobby', 'other'], Date.now());
       await subscribeMany('ghost=', ['lobby', 'other', 'third'], Date.now());
       await subscribeMany('alive=', ['lobby'], Date.now());
@@ -73,7 +73,12 @@ describe('fanout', () => {
   describe('deliver', () => {
     it('counts a post that keeps failing as failed instead of dropping it silently', async () => {
       let calls = 0;
-      const poster: Poster = { post: async () => (calls++, 'failed') };
+      const poster: Poster = {
+        post: async () => {
+          calls++;
+          return 'failed';
+        },
+      };
       const report = await deliver([['a=']], 'x', { poster, sleep: noSleep });
       expect(report).to.deep.equal({ delivered: 0, gone: 0, failed: 1, throttled: 0 });
       expect(calls).to.equal(3);

@@ -17,7 +17,8 @@ describe('validate', () => {
       for (const ok of ['a', 'news', 'user:123', 'a.b_c-d@e', 'x'.repeat(128)]) expect(codeOf(() => assertChannel(ok))).to.equal(undefined);
     });
     it('refuses empty, too long, control characters, spaces, # and non-strings', () => {
-      for (const bad of ['', 'x'.repeat(129), 'a\nb', 'a b', 'a#1', 'é', null, 3, {}]) expect(codeOf(() => assertChannel(bad))).to.equal('invalid_channel');
+      for (const bad of ['', 'x'.repeat(129), 'a\nb', 'a b', 'a#1', 'é', null, 3, {}])
+        expect(codeOf(() => assertChannel(bad))).to.equal('invalid_channel');
     });
   });
 
