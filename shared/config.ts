@@ -16,6 +16,7 @@ export interface Config {
   historyMinutes: number;
   fanoutBatchSize: number;
   postRateLimit: number;
+  postBurstLimit: number;
   fanoutFunction: string | undefined;
 }
 
@@ -44,8 +45,9 @@ export function config(): Config {
     channelShards: Math.max(1, Math.floor(num('CHANNEL_SHARDS', 8))),
     historySize: Math.floor(num('HISTORY_SIZE', 100)),
     historyMinutes: num('HISTORY_MINUTES', 15),
-    fanoutBatchSize: Math.max(1, Math.floor(num('FANOUT_BATCH_SIZE', 5000))),
-    postRateLimit: Math.max(1, num('POST_RATE_LIMIT', 9000)),
+    fanoutBatchSize: Math.max(1, Math.floor(num('FANOUT_BATCH_SIZE', 20_000))),
+    postRateLimit: Math.max(1, num('POST_RATE_LIMIT', 9500)),
+    postBurstLimit: Math.max(1, num('POST_BURST_LIMIT', 4750)),
     fanoutFunction: env.FANOUT_FUNCTION || undefined,
   };
   return cached;

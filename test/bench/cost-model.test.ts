@@ -1,0 +1,313 @@
+import { expect } from 'chai';
+import { compact, parseCostArgs, report, summaryTable } from '../../bench/cost.js';
+import {
+  activeMinutes,
+  connectionMinutes,
+  DEFAULT_INPUTS,
+  designUsage,
+  estimate,
+  fanoutPlan,
+  fanoutReadUnits,
+  heartbeatsPerMinute,
+  inputProblems,
+  LEVERS,
+  leverRows,
+  messageCost,
+  messageUnits,
+  pagedReadUnits,
+  tracesRecorded,
+  writeUnits,
+} from '../../bench/cost-model.js';
+import { METERING, PRICES, type PriceBook } from '../../bench/prices.js';
+
+const KB = 1024;
+const MB = 1024 * 1024;
+const fanoutDefaults = { batchSize: 5000, rate: 9000, burst: 4500, cpuUsPerPost: 60, memoryMb: 1024, concurrency: 0, latencyMs: 15 };
+
+describe('cost model', () => {
+  describe('messageUnits', () => {
+    it('meters a 2 KB message as one message and a 33 KB message as two', () => {
+      expect(messageUnits(2 * KB)).to.equal(1);
+      expect(messageUnits(32 * KB)).to.equal(1);
+      expect(messageUnits(33 * KB)).to.equal(2);
+      expect(messageUnits(128 * KB)).to.equal(4);
+    });
+
+    it('bills an empty frame as one message', () => {
+      expect(messageUnits(0)).to.equal(1);
+    });
+  });
+
+  describe('messageCost', () => {
+    it('charges the first billion messages at the first-tier rate', () => {
+      expect(messageCost(1e9)).to.be.closeTo(1e9 * (PRICES.messagesFirstTier.usd / PRICES.messagesFirstTier.per), 1e-6);
+    });
+
+    it('charges messages above a billion at the lower rate', () => {
+      const first = messageCost(1e9);
+      const above = messageCost(1.5e9) - first;
+      expect(above).to.be.closeTo(0.5e9 * (PRICES.messagesAboveTier.usd / PRICES.messagesAboveTier.per), 1e-6);
+      expect(above).to.be.lessThan(first / 2);
+    });
+
+    it('follows the price book it is given', () => {
+      const doubled: PriceBook = { ...PRICES, messagesFirstTier: { ...PRICES.messagesFirstTier, usd: 2 } };
+      expect(messageCost(1e6, doubled)).to.be.closeTo(2, 1e-9);
+    });
+  });
+
+  describe('connectionMinutes', () => {
+    it('counts 864 million connection-minutes for 20,000 connections held 30 days', () => {
+      expect(connectionMinutes(20_000, 24, 30)).to.equal(864_000_000);
+    });
+
+    it('counts only the hours a day connections are held', () => {
+      expect(connectionMinutes(20_000, 8, 30)).to.equal(864_000_000 / 3);
+    });
+  });
+
+  describe('DynamoDB metering', () => {
+    it('rounds an item write up to whole kilobytes, at least one unit', () => {
+      expect(writeUnits(0)).to.equal(1);
+      expect(writeUnits(KB)).to.equal(1);
+      expect(writeUnits(KB + 1)).to.equal(2);
+      expect(writeUnits(2148)).to.equal(3);
+    });
+
+    it('rounds each 1 MB page up to 4 KB on its own and halves eventually consistent reads', () => {
+      expect(pagedReadUnits(1, MB)).to.equal(128);
+      expect(pagedReadUnits(1, MB + 1)).to.equal(128.5);
+      expect(pagedReadUnits(1, MB, true)).to.equal(256);
+      expect(pagedReadUnits(0, 60)).to.equal(0.5);
+    });
+
+    it('reads every shard of a channel, 148 read units for 20,000 subscribers on 8 shards', () => {
+      // 2,500 rows of 60 B per shard = 150,000 B = 37 units of 4 KB, halved (GSI reads are eventual)
+      expect(fanoutReadUnits(20_000, 8)).to.equal(8 * 18.5);
+    });
+
+    it('stays under one read unit per 100 subscribers from 1k to 100k (issue 5 target)', () => {
+      for (const n of [1000, 20_000, 100_000]) expect(fanoutReadUnits(n, 8) / (n / 100)).to.be.at.most(1);
+    });
+  });
+
+  describe('heartbeatsPerMinute', () => {
+    it('sends no ping when a frame arrives every minute and pings wait for 9 idle minutes', () => {
+      expect(heartbeatsPerMinute({ mode: 'idle', minutes: 9 }, 1)).to.equal(0);
+    });
+
+    it('pings once per idle period on a silent connection', () => {
+      expect(heartbeatsPerMinute({ mode: 'idle', minutes: 9 }, 0)).to.be.closeTo(1 / 9, 1e-12);
+    });
+
+    it('pings once between frames that are 10 minutes apart', () => {
+      expect(heartbeatsPerMinute({ mode: 'idle', minutes: 9 }, 0.1)).to.be.closeTo(0.1, 1e-12);
+    });
+
+    it('pings on schedule whatever the traffic when the client pings every minute', () => {
+      expect(heartbeatsPerMinute({ mode: 'fixed', minutes: 1 }, 5)).to.equal(1);
+    });
+  });
+
+  describe('tracesRecorded', () => {
+    it('records every invocation that fits the one-per-second reservoir', () => {
+      expect(tracesRecorded(1000, 3600)).to.equal(1000);
+    });
+
+    it('records 5 % of the invocations beyond the reservoir', () => {
+      expect(tracesRecorded(3600 + 2000, 3600)).to.be.closeTo(3600 + 100, 1e-9);
+    });
+  });
+
+  describe('fanoutPlan', () => {
+    it('posts a channel within the batch size inline, in one function', () => {
+      const plan = fanoutPlan(5000, fanoutDefaults);
+      expect(plan.functions).to.equal(1);
+      expect(plan.postsPerSecondEach).to.equal(9000);
+    });
+
+    it('splits 100,000 subscribers into 20 batches sharing the rate', () => {
+      const plan = fanoutPlan(100_000, fanoutDefaults);
+      expect(plan.functions).to.equal(20);
+      expect(plan.postsPerSecondEach).to.equal(450);
+      // never faster than the throttle allows after the burst
+      expect(plan.wallSeconds).to.be.at.least((100_000 - 4500) / 9000);
+    });
+
+    it('bills every paced worker for the whole broadcast, so fewer batches bill less', () => {
+      const twenty = fanoutPlan(100_000, fanoutDefaults);
+      const two = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 50_000 });
+      expect(twenty.billedSeconds).to.be.closeTo(20 * twenty.wallSeconds, 1e-9);
+      expect(two.billedSeconds).to.be.lessThan(twenty.billedSeconds / 5);
+      expect(Math.abs(two.wallSeconds - twenty.wallSeconds)).to.be.lessThan(0.5);
+    });
+
+    it('is bound by CPU on the SDK path: about 724 posts per second at 800 µs and 1024 MB', () => {
+      const plan = fanoutPlan(20_000, {
+        ...fanoutDefaults,
+        batchSize: Number.POSITIVE_INFINITY,
+        rate: Number.POSITIVE_INFINITY,
+        burst: 0,
+        cpuUsPerPost: 800,
+        concurrency: 50,
+      });
+      expect(plan.postsPerSecondEach).to.be.closeTo(1024 / 1769 / 0.0008, 1e-6);
+      expect(plan.wallSeconds).to.be.greaterThan(27);
+    });
+
+    it('costs nothing for a channel with no other subscriber', () => {
+      expect(fanoutPlan(0, fanoutDefaults).billedSeconds).to.equal(0);
+    });
+  });
+
+  describe('estimate', () => {
+    const workloads = [
+      {},
+      { connections: 100_000 },
+      { connections: 1000, messagesPerMinute: 60, bytes: 200 },
+      { connections: 50_000, bytes: 40 * KB, hoursPerDay: 8 },
+      { publisher: 'server' as const, tracing: false, logLevel: 'WARN' as const },
+    ];
+
+    it('never prices this design below API Gateway floor (one frame per message)', () => {
+      for (const w of workloads) expect(estimate(w).design.total).to.be.greaterThan(estimate(w).floor.total);
+    });
+
+    it('prices the floor as connection-minutes plus one message per delivery and the publish', () => {
+      const e = estimate({ connections: 20_000 });
+      const messages = activeMinutes(e.inputs) * (19_999 + 1);
+      expect(e.floor.total).to.be.closeTo(864_000_000 * (0.25 / 1e6) + messageCost(messages), 1e-6);
+    });
+
+    it('applies the lower message tier to the floor of 100,000 connections', () => {
+      const e = estimate({ connections: 100_000 });
+      const messages = activeMinutes(e.inputs) * 100_000;
+      expect(messages).to.be.greaterThan(PRICES.messageTierUnits);
+      const line = e.floor.lines.find((l) => l.component === 'API Gateway messages');
+      expect(line?.usd).to.be.closeTo(1000 + (messages - 1e9) * (0.8 / 1e6), 1e-6);
+    });
+
+    it('splits the total by cause without losing or adding a cent', () => {
+      for (const w of workloads) {
+        const { design, starting } = estimate(w);
+        for (const bill of [design, starting]) {
+          const byLine = bill.lines.reduce((acc, l) => acc + l.usd, 0);
+          const byCause = bill.activities.reduce((acc, a) => acc + a.usd, 0);
+          expect(byLine).to.be.closeTo(bill.total, 1e-6);
+          expect(byCause).to.be.closeTo(bill.total, 1e-6);
+        }
+      }
+    });
+
+    it('charges each session a subscription write and delete in the table and the GSI, and three invocations', () => {
+      const reconnects = designUsage({ ...DEFAULT_INPUTS }).find((a) => a.name.startsWith('reconnects'));
+      const sessions = (20_000 * 30 * 24 * 60) / 115; // the client rolls over every 115 minutes
+      expect(reconnects?.usage.writeUnits).to.be.closeTo(4 * sessions, 1e-6);
+      expect(reconnects?.usage.lambdaRequests).to.be.closeTo(3 * sessions, 1e-6);
+    });
+
+    it('reads the whole table per broadcast in the starting design: 244.5 units for 20,000 items of 100 B', () => {
+      expect(estimate({ connections: 20_000 }).startingReadUnitsPerBroadcast).to.equal(244.5);
+    });
+
+    it('delivers one outbound message per 32 KB, so a 40 KB broadcast costs twice the messages of a 2 KB one', () => {
+      const small = estimate({ bytes: 2 * KB }).floor.lines.find((l) => l.component === 'API Gateway messages');
+      const large = estimate({ bytes: 40 * KB }).floor.lines.find((l) => l.component === 'API Gateway messages');
+      expect(large?.quantity).to.equal(2 * (small?.quantity ?? 0));
+    });
+
+    it('refuses an idle heartbeat slower than API Gateway idle timeout and names the problem', () => {
+      expect(() => estimate({ heartbeat: { mode: 'idle', minutes: 12 } })).to.throw(RangeError, 'idle heartbeat minutes must be < 10');
+    });
+
+    it('refuses a packed frame larger than API Gateway 128 KB message limit', () => {
+      expect(inputProblems({ ...DEFAULT_INPUTS, batch: 10, bytes: 16 * KB })).to.have.length(1);
+      expect(inputProblems({ ...DEFAULT_INPUTS, batch: 5, bytes: 16 * KB })).to.deep.equal([]);
+    });
+  });
+
+  describe('leverRows', () => {
+    it('computes every lever with the same model as a direct estimate', () => {
+      const rows = leverRows({ connections: 20_000 });
+      expect(rows).to.have.length(LEVERS.length);
+      LEVERS.forEach((lever, k) => {
+        expect(rows[k].total).to.be.closeTo(estimate({ connections: 20_000, ...lever.change }).design.total, 1e-9);
+      });
+    });
+
+    it('shows packing 10 messages per frame below the one-frame-per-message floor', () => {
+      const row = leverRows().find((r) => r.flags === '--batch 10');
+      expect(row?.ratio).to.be.lessThan(1);
+    });
+
+    it('shows a client pinging every minute at least doubling the bill', () => {
+      const row = leverRows().find((r) => r.flags === '--heartbeat-minutes 1');
+      expect(row?.delta).to.be.greaterThan(estimate().design.total);
+    });
+  });
+
+  describe('prices', () => {
+    it('names a source page and an ISO read date for every price', () => {
+      for (const [name, price] of Object.entries(PRICES)) {
+        if (typeof price === 'number') continue;
+        expect(price.source, name).to.match(/https:\/\/aws\.amazon\.com\//);
+        expect(price.read, name).to.match(/^\d{4}-\d{2}-\d{2}$/);
+      }
+    });
+
+    it('meters messages in 32 KB units', () => {
+      expect(METERING.messageUnitBytes).to.equal(32 * KB);
+    });
+  });
+});
+
+describe('cost CLI (bench/cost.ts)', () => {
+  it('turns flags into model inputs', () => {
+    const { inputs } = parseCostArgs([
+      '--connections',
+      '100_000',
+      '--heartbeat-minutes',
+      '1',
+      '--no-history',
+      '--log-level',
+      'warn',
+      '--publisher',
+      'server',
+    ]);
+    expect(inputs).to.deep.equal({
+      connections: 100_000,
+      heartbeat: { mode: 'fixed', minutes: 1 },
+      history: false,
+      logLevel: 'WARN',
+      publisher: 'server',
+    });
+  });
+
+  it('rejects an unknown flag instead of pricing the defaults', () => {
+    expect(() => parseCostArgs(['--conections', '5'])).to.throw(TypeError);
+  });
+
+  it('rejects a flag value that is not a number', () => {
+    expect(() => parseCostArgs(['--bytes', '2KB'])).to.throw(RangeError, '--bytes needs a number');
+  });
+
+  it('prints the totals, the ratio to the floor and every lever', () => {
+    const e = estimate();
+    const text = report(e, leverRows());
+    expect(text).to.include('| **÷ floor** |');
+    expect(text).to.include(`${e.ratio.toFixed(3)}×`);
+    for (const lever of LEVERS) expect(text).to.include(lever.flags);
+  });
+
+  it('prints one summary row per connection count', () => {
+    const table = summaryTable([estimate({ connections: 20_000 }), estimate({ connections: 100_000 })]);
+    expect(table).to.match(/\| 20,000 \| \$1,080\.00 \|/);
+    expect(table).to.match(/\| 100,000 \| \$4,736\.00 \|/);
+  });
+
+  it('abbreviates large quantities to three significant digits', () => {
+    expect(compact(864_000_000)).to.equal('864M');
+    expect(compact(4_320_043_200)).to.equal('4.32B');
+    expect(compact(148)).to.equal('148');
+  });
+});
