@@ -15,11 +15,21 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { config } from './config.js';
-import { DEFAULT_POST_CONCURRENCY } from './limits.js';
+import { FastPoster } from './fast-poster.js';
+import { DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY } from './limits.js';
+import type { Poster } from './poster.js';
+
+/** The slice of the Lambda client the fan-out uses (async invoke of the worker). */
+export interface LambdaInvoker {
+  send(command: unknown): Promise<{ StatusCode?: number }>;
+}
 
 export interface Clients {
   ddb?: DynamoDBDocumentClient;
   management?: ApiGatewayManagementApiClient;
+  lambda?: LambdaInvoker;
+  /** The bulk fan-out poster (FastPoster unless a test injects another). */
+  poster?: Poster;
 }
 
 const clients: Clients = {};
@@ -35,6 +45,8 @@ export function resetClients(): void {
   clients.management?.destroy();
   clients.ddb = undefined;
   clients.management = undefined;
+  clients.lambda = undefined;
+  clients.poster = undefined;
 }
 
 export function documentClient(): DynamoDBDocumentClient {
@@ -63,4 +75,27 @@ export function managementClient(): ApiGatewayManagementApiClient {
     });
   }
   return clients.management;
+}
+
+/**
+ * The poster for bulk fan-out: signs and sends @connections posts without the SDK's per-command
+ * machinery (shared/fast-poster.ts), over at most MAX_POST_CONCURRENCY keep-alive sockets.
+ */
+export function bulkPoster(): Poster {
+  clients.poster ??= new FastPoster({ endpoint: config().connectionsEndpoint, maxSockets: MAX_POST_CONCURRENCY });
+  return clients.poster;
+}
+
+/**
+ * Async-invokes `functionName` with `payload` (InvocationType Event). The Lambda client is loaded
+ * on first use: only a publisher with a channel larger than one batch needs it, so the other
+ * routes' cold starts do not pay for it.
+ */
+export async function invokeAsync(functionName: string, payload: unknown): Promise<void> {
+  const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+  clients.lambda ??= new LambdaClient({}) as LambdaInvoker;
+  const out = await clients.lambda.send(
+    new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }),
+  );
+  if (out.StatusCode !== 202) throw new Error(`async invoke answered ${out.StatusCode}`);
 }

@@ -43,6 +43,8 @@ export const PUBLISH_WINDOW_SECONDS = 60;
  * handler allows only 50 sockets and queues the rest (with a warning) behind them.
  */
 export const DEFAULT_POST_CONCURRENCY = 64;
+/** Most posts in flight (and sockets) one function uses for a paced fan-out batch. */
+export const MAX_POST_CONCURRENCY = 256;
 /** A 429 (throttled, or the client's buffer full) is retried with backoff this many times. */
 export const POST_MAX_ATTEMPTS = 10;
 export const POST_BACKOFF_BASE_MS = 50;

@@ -5,12 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { config } from './config.js';
-import { broadcast, type DeliveryOptions, type DeliveryReport } from './fanout.js';
+import { type FanoutReport, fanOut } from './distribute.js';
 import { metrics } from './observability.js';
 import { messageFrameText } from './protocol.js';
 import { appendHistory, nextSequence } from './store.js';
 
-export interface Published extends DeliveryReport {
+export interface Published extends FanoutReport {
   channel: string;
   id: string;
   seq: number;
@@ -19,13 +19,14 @@ export interface Published extends DeliveryReport {
 /** A message id: 16 URL-safe characters, unique per published message (clients dedupe by it). */
 export const newMessageId = (): string => randomBytes(12).toString('base64url');
 
-export async function publish(channel: string, message: unknown, options: DeliveryOptions = {}): Promise<Published> {
+/** Publishes `message` to `channel`, delivering to every subscriber but `exclude` (the sender). */
+export async function publish(channel: string, message: unknown, exclude?: string): Promise<Published> {
   const started = Date.now();
   const seq = await nextSequence(channel);
   const id = newMessageId();
   const frame = messageFrameText(channel, message, id, seq);
   if (config().historySize > 0) await appendHistory(channel, seq, frame);
-  const report = await broadcast(channel, frame, options);
+  const report = await fanOut(channel, frame, exclude);
   metrics.addMetric('Deliveries', 'Count', report.delivered);
   metrics.addMetric('GoneConnections', 'Count', report.gone);
   metrics.addMetric('FailedDeliveries', 'Count', report.failed);

@@ -22,6 +22,6 @@ export const handler = messageRoute(async (ctx) => {
   assertCanPublish(ctx.rights, channel);
   const budget = await countPublish(ctx.connectionId);
   if (budget.count > publishPerMinute) throw new RateLimitedError(budget.retryAfter);
-  const published = await publish(channel, body.message, { exclude: ctx.connectionId });
+  const published = await publish(channel, body.message, ctx.connectionId);
   return sentFrame(channel, published.id, published.seq);
 });

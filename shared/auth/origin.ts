@@ -1,0 +1,111 @@
+/**
+ * The browser-origin allowlist of `$connect`. Pure: no AWS client.
+ *
+ * Browsers apply no CORS to WebSockets: any page on any site can open a socket to the service
+ * with the visitor's cookies (cross-site WebSocket hijacking). What a browser cannot forge is
+ * the `Origin` header of the upgrade request, so the allowlist decides which sites' pages may
+ * connect. It does nothing against scripts and curl, which send any Origin they like: that is
+ * what the token is for.
+ */
+
+/** A parsed `ALLOWED_ORIGINS` value. */
+export interface OriginAllowlist {
+  /** `*` was listed explicitly: every browser origin, including `null`, is allowed. */
+  any: boolean;
+  /** Exact origins, serialised as `scheme://host[:port]` (lower-case host, default port dropped). */
+  exact: ReadonlySet<string>;
+  /** `scheme://*.domain[:port]` entries: any subdomain, at any depth, of `domain`. */
+  wildcards: readonly WildcardOrigin[];
+}
+
+interface WildcardOrigin {
+  /** `https:` or `http:`. */
+  protocol: string;
+  /** The registrable part after `*.`, lower case (`example.com`). */
+  domain: string;
+  /** `''` for the scheme's default port, as WHATWG URL serialises it. */
+  port: string;
+}
+
+/** Browsers only send http(s) origins we could match; other schemes serialise as `null`. */
+const WEB_PROTOCOLS = new Set(['http:', 'https:']);
+/** Stands in for `*` while the URL parser normalises a wildcard entry's host and port. */
+const WILDCARD_LABEL = 'airwave-wildcard';
+
+/**
+ * Parses a value as an origin (`scheme://host[:port]`, an optional trailing `/`). Anything with
+ * a path, query, fragment or credentials is not an origin and gives `undefined`.
+ */
+function parseOrigin(value: string): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (!WEB_PROTOCOLS.has(url.protocol)) return undefined;
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return undefined;
+  // `new URL('https://a.com?')` has an empty search too: refuse anything after the authority.
+  if (/[?#]/.test(value)) return undefined;
+  return url;
+}
+
+/**
+ * Parses the comma-separated `ALLOWED_ORIGINS`. Throws on an entry that is not an origin, a
+ * wildcard origin or `*`: a typo in an allowlist must break the deploy loudly, not silently
+ * refuse (or allow) the wrong sites.
+ *
+ * @example
+ * ```ts
+ * const allow = parseAllowedOrigins('https://app.example.com, https://*.example.com');
+ * isOriginAllowed(allow, 'https://a.b.example.com'); // true
+ * ```
+ */
+export function parseAllowedOrigins(raw: string | undefined): OriginAllowlist {
+  const exact = new Set<string>();
+  const wildcards: WildcardOrigin[] = [];
+  let any = false;
+  for (const entry of (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
+    if (entry === '*') {
+      any = true;
+      continue;
+    }
+    const wildcard = /^([a-z]+:\/\/)\*\.(.+)$/i.exec(entry);
+    const url = parseOrigin(wildcard ? `${wildcard[1]}${WILDCARD_LABEL}.${wildcard[2]}` : entry);
+    if (!url || url.hostname.includes('*')) throw new Error(`ALLOWED_ORIGINS entry is not an origin: "${entry}"`);
+    if (wildcard) {
+      const domain = url.hostname.slice(WILDCARD_LABEL.length + 1);
+      // `https://*.com` would allow every .com site: a wildcard needs at least two labels.
+      if (!domain.includes('.') && domain !== 'localhost') throw new Error(`ALLOWED_ORIGINS wildcard is too broad: "${entry}"`);
+      wildcards.push({ protocol: url.protocol, domain, port: url.port });
+    } else {
+      exact.add(url.origin);
+    }
+  }
+  return { any, exact, wildcards };
+}
+
+/**
+ * Whether a request's `Origin` header value is allowed. `null` (sandboxed iframes, `file:`
+ * pages, some redirects) is a browser origin nobody can vouch for: allowed only by `*`. A value
+ * that is not an origin at all is refused unless `*`.
+ */
+export function isOriginAllowed(allow: OriginAllowlist, origin: string): boolean {
+  if (allow.any) return true;
+  const url = parseOrigin(origin.trim());
+  if (!url) return false;
+  if (allow.exact.has(url.origin)) return true;
+  const host = url.hostname;
+  return allow.wildcards.some(
+    (w) =>
+      w.protocol === url.protocol &&
+      w.port === url.port &&
+      // The dot before the domain is what refuses `evil-example.com` for `*.example.com`, and
+      // comparing the end of the host refuses `a.example.com.evil.net`.
+      host.length > w.domain.length + 1 &&
+      host.endsWith(`.${w.domain}`),
+  );
+}

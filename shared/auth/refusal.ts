@@ -1,0 +1,70 @@
+/**
+ * Why a `$connect` was refused, as stable codes, and the one place that maps each code to the
+ * HTTP status API Gateway answers with. Pure: no AWS client.
+ *
+ * A REQUEST authorizer can only say three things: Allow, Deny (API Gateway answers 403), or
+ * throw `Error('Unauthorized')` (API Gateway answers 401). Any other throw becomes a 500, which
+ * is what a broken key source or a misconfiguration gives: that is not the client's fault.
+ */
+import { ConnectRefusedError } from '../errors.js';
+
+/** Refusals answered 401: no usable credential. */
+export type TokenRefusalCode =
+  | 'token_missing'
+  | 'token_too_long'
+  | 'token_ambiguous'
+  | 'token_malformed'
+  | 'token_alg_not_allowed'
+  | 'token_bad_signature'
+  | 'token_unknown_key'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_wrong_issuer'
+  | 'token_wrong_audience'
+  | 'token_claims_invalid'
+  | 'claims_too_large';
+
+/** Refusals answered 403: the caller is identified (or needs no identity) but is not allowed. */
+export type AccessRefusalCode = 'origin_not_allowed' | 'origin_missing' | 'channel_not_allowed';
+
+/** Every reason the authorizer refuses a connection. These codes are logged, never tokens. */
+export type RefusalCode = TokenRefusalCode | AccessRefusalCode;
+
+/** The HTTP status each refusal becomes. The only place this mapping is written. */
+export const REFUSAL_STATUS: Readonly<Record<RefusalCode, 401 | 403>> = Object.freeze({
+  token_missing: 401,
+  token_too_long: 401,
+  token_ambiguous: 401,
+  token_malformed: 401,
+  token_alg_not_allowed: 401,
+  token_bad_signature: 401,
+  token_unknown_key: 401,
+  token_expired: 401,
+  token_not_yet_valid: 401,
+  token_wrong_issuer: 401,
+  token_wrong_audience: 401,
+  token_claims_invalid: 401,
+  claims_too_large: 401,
+  origin_not_allowed: 403,
+  origin_missing: 403,
+  channel_not_allowed: 403,
+});
+
+/**
+ * A refused `$connect`: a ConnectRefusedError (the project's $connect refusal) that also carries
+ * the stable refusal code. Its message is the code itself, so even a careless log line cannot
+ * carry more than the code.
+ *
+ * @example
+ * ```ts
+ * throw new AuthRefusedError('origin_not_allowed'); // statusCode 403
+ * ```
+ */
+export class AuthRefusedError extends ConnectRefusedError {
+  readonly code: RefusalCode;
+  constructor(code: RefusalCode) {
+    super(REFUSAL_STATUS[code], code);
+    this.name = 'AuthRefusedError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import { isOriginAllowed, parseAllowedOrigins } from '../../../shared/auth/origin.js';
+
+describe('auth/origin', () => {
+  describe('parseAllowedOrigins', () => {
+    it('normalises exact origins: lower-case host, default port dropped, trailing slash ignored', () => {
+      const allow = parseAllowedOrigins(' https://App.Example.com:443/ , http://127.0.0.1:5173 ');
+      expect([...allow.exact]).to.deep.equal(['https://app.example.com', 'http://127.0.0.1:5173']);
+      expect(allow.any).to.equal(false);
+      expect(allow.wildcards).to.have.length(0);
+    });
+
+    it('reads "*" only when it is listed explicitly', () => {
+      expect(parseAllowedOrigins('*').any).to.equal(true);
+      expect(parseAllowedOrigins('https://a.example.com, *').any).to.equal(true);
+      expect(parseAllowedOrigins('https://a.example.com').any).to.equal(false);
+    });
+
+    it('allows nothing when the list is empty or unset', () => {
+      for (const raw of [undefined, '', ' , ']) {
+        const allow = parseAllowedOrigins(raw);
+        expect(isOriginAllowed(allow, 'https://app.example.com')).to.equal(false);
+      }
+    });
+
+    it('throws on entries that are not origins, so a typo breaks loudly', () => {
+      for (const bad of [
+        'app.example.com',
+        'https://app.example.com/path',
+        'https://app.example.com?x=1',
+        'ftp://example.com',
+        'https://user@example.com',
+        'https://*.*.example.com',
+        'https://a.*.example.com',
+      ]) {
+        expect(() => parseAllowedOrigins(bad), bad).to.throw(/ALLOWED_ORIGINS/);
+      }
+    });
+
+    it('refuses a wildcard over a whole top-level domain', () => {
+      expect(() => parseAllowedOrigins('https://*.com')).to.throw(/too broad/);
+    });
+  });
+
+  describe('isOriginAllowed', () => {
+    const allow = parseAllowedOrigins('https://app.example.com,https://*.example.org,http://127.0.0.1:5173');
+
+    it('allows an exact origin, whatever the case of its host or an explicit default port', () => {
+      expect(isOriginAllowed(allow, 'https://app.example.com')).to.equal(true);
+      expect(isOriginAllowed(allow, 'https://APP.example.COM')).to.equal(true);
+      expect(isOriginAllowed(allow, 'https://app.example.com:443')).to.equal(true);
+    });
+
+    it('allows a loopback origin with its port, and only that port', () => {
+      expect(isOriginAllowed(allow, 'http://127.0.0.1:5173')).to.equal(true);
+      expect(isOriginAllowed(allow, 'http://127.0.0.1:5174')).to.equal(false);
+      expect(isOriginAllowed(allow, 'http://127.0.0.1')).to.equal(false);
+    });
+
+    it('refuses another scheme or port of an allowed host', () => {
+      expect(isOriginAllowed(allow, 'http://app.example.com')).to.equal(false);
+      expect(isOriginAllowed(allow, 'https://app.example.com:8443')).to.equal(false);
+    });
+
+    it('allows subdomains of a wildcard at any depth', () => {
+      expect(isOriginAllowed(allow, 'https://a.example.org')).to.equal(true);
+      expect(isOriginAllowed(allow, 'https://a.b.example.org')).to.equal(true);
+    });
+
+    it('refuses lookalikes of a wildcard domain', () => {
+      for (const origin of [
+        'https://example.org',
+        'https://evil-example.org',
+        'https://a.example.org.evil.net',
+        'https://aexample.org',
+        'http://a.example.org',
+        'https://a.example.org:8443',
+      ]) {
+        expect(isOriginAllowed(allow, origin), origin).to.equal(false);
+      }
+    });
+
+    it('refuses lookalikes of an exact origin', () => {
+      for (const origin of [
+        'https://app.example.com.evil.net',
+        'https://evilapp.example.com',
+        'https://app-example.com',
+        'https://app.example.co',
+      ]) {
+        expect(isOriginAllowed(allow, origin), origin).to.equal(false);
+      }
+    });
+
+    it('refuses the "null" origin and values that are not origins', () => {
+      for (const origin of [
+        'null',
+        '',
+        'https://app.example.com/path',
+        'https://app.example.com?x',
+        'app.example.com',
+        'file:///etc/passwd',
+      ]) {
+        expect(isOriginAllowed(allow, origin), origin).to.equal(false);
+      }
+    });
+
+    it('allows any origin, "null" included, when "*" is listed', () => {
+      const any = parseAllowedOrigins('*');
+      expect(isOriginAllowed(any, 'https://anything.example.net')).to.equal(true);
+      expect(isOriginAllowed(any, 'null')).to.equal(true);
+    });
+  });
+});

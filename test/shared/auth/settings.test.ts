@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { authSettings, devSecretAllowed } from '../../../shared/auth/settings.js';
+
+const JWKS = 'https://issuer.example.com/.well-known/jwks.json';
+
+describe('auth/settings', () => {
+  describe('authSettings', () => {
+    it('defaults to AuthMode=none, no origin allowed, missing Origin refused', () => {
+      const s = authSettings({});
+      expect(s.mode).to.equal('none');
+      expect(s.origins.any).to.equal(false);
+      expect(s.allowMissingOrigin).to.equal(false);
+      expect(s.key).to.equal(undefined);
+    });
+
+    it('allows a missing Origin only for ALLOW_MISSING_ORIGIN=true exactly', () => {
+      expect(authSettings({ ALLOW_MISSING_ORIGIN: 'true' }).allowMissingOrigin).to.equal(true);
+      expect(authSettings({ ALLOW_MISSING_ORIGIN: 'yes' }).allowMissingOrigin).to.equal(false);
+    });
+
+    it('refuses an unknown AUTH_MODE instead of falling back to the open mode', () => {
+      expect(() => authSettings({ AUTH_MODE: 'JWT' })).to.throw(/AUTH_MODE/);
+    });
+
+    it('uses the SSM parameter in a deployed function', () => {
+      const s = authSettings({
+        AUTH_MODE: 'jwt',
+        JWT_SECRET_PARAMETER: '/airwave/secret',
+        AWS_LAMBDA_FUNCTION_NAME: 'stack-authorizer',
+        JWT_DEV_SECRET: 'ignored-in-lambda',
+      });
+      expect(s.key).to.deep.equal({ kind: 'ssm', parameterName: '/airwave/secret' });
+    });
+
+    it('reads the issuer and a comma-separated audience', () => {
+      const s = authSettings({ AUTH_MODE: 'jwt', JWKS_URL: JWKS, JWT_ISSUER: 'https://issuer.example.com', JWT_AUDIENCE: 'web, mobile' });
+      expect(s.key?.kind).to.equal('jwks');
+      expect(s.issuer).to.equal('https://issuer.example.com');
+      expect(s.audience).to.deep.equal(['web', 'mobile']);
+    });
+
+    it('leaves iss and aud unchecked when they are empty, as the template defaults are', () => {
+      const s = authSettings({ AUTH_MODE: 'jwt', JWKS_URL: JWKS, JWT_ISSUER: '', JWT_AUDIENCE: '' });
+      expect(s.issuer).to.equal(undefined);
+      expect(s.audience).to.equal(undefined);
+    });
+
+    it('refuses a JWKS and an HMAC secret together (one key type per stack)', () => {
+      expect(() => authSettings({ AUTH_MODE: 'jwt', JWKS_URL: JWKS, JWT_SECRET_PARAMETER: '/airwave/secret' })).to.throw(/not both/);
+    });
+
+    it('refuses AuthMode=jwt without any key source', () => {
+      expect(() =>
+        authSettings({
+          AUTH_MODE: 'jwt',
+          AWS_LAMBDA_FUNCTION_NAME: 'stack-authorizer',
+          JWT_DEV_SECRET: 'a-dev-secret-that-lambda-must-never-use',
+        }),
+      ).to.throw(/JWKS_URL or JWT_SECRET_PARAMETER/);
+    });
+
+    it('refuses a JWKS over plain http except on loopback', () => {
+      expect(() => authSettings({ AUTH_MODE: 'jwt', JWKS_URL: 'http://issuer.example.com/jwks.json' })).to.throw(/https/);
+      expect(authSettings({ AUTH_MODE: 'jwt', JWKS_URL: 'http://127.0.0.1:9999/jwks.json' }).key?.kind).to.equal('jwks');
+    });
+  });
+
+  describe('the development secret', () => {
+    const dev = { AUTH_MODE: 'jwt', JWT_DEV_SECRET: 'local-development-secret-0123456789' };
+
+    it('is used outside Lambda', () => {
+      expect(authSettings(dev).key).to.deep.equal({ kind: 'dev', secret: dev.JWT_DEV_SECRET });
+    });
+
+    it('is used in the local stack (AIRWAVE_LOCAL=1) even with a function name set', () => {
+      const env = { ...dev, AWS_LAMBDA_FUNCTION_NAME: 'airwave-authorizer', AIRWAVE_LOCAL: '1', JWT_SECRET_PARAMETER: '/airwave/secret' };
+      expect(authSettings(env).key?.kind).to.equal('dev');
+    });
+
+    it('is never used inside Lambda', () => {
+      expect(devSecretAllowed({ AWS_LAMBDA_FUNCTION_NAME: 'stack-authorizer' })).to.equal(false);
+      expect(devSecretAllowed({ AWS_LAMBDA_FUNCTION_NAME: 'stack-authorizer', AIRWAVE_LOCAL: 'true' })).to.equal(false);
+      const env = { ...dev, AWS_LAMBDA_FUNCTION_NAME: 'stack-authorizer', JWT_SECRET_PARAMETER: '/airwave/secret' };
+      expect(authSettings(env).key).to.deep.equal({ kind: 'ssm', parameterName: '/airwave/secret' });
+    });
+  });
+});
