@@ -4,7 +4,7 @@
  * account throttle. Throwing makes Lambda retry the batch (then the dead-letter queue), so it
  * throws only when the batch itself is unusable; failed posts are counted, not thrown.
  */
-import { type FanoutBatch, deliverBatch } from '../../shared/distribute.js';
+import { deliverBatch, type FanoutBatch } from '../../shared/distribute.js';
 import { flushMetrics, logger, metrics } from '../../shared/observability.js';
 
 export async function handler(batch: FanoutBatch): Promise<{ delivered: number; gone: number; failed: number }> {
