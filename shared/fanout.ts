@@ -10,7 +10,7 @@ import { FanoutError } from './errors.js';
 import { CLEANUP_CONCURRENCY, DEFAULT_POST_CONCURRENCY, POST_BACKOFF_BASE_MS, POST_BACKOFF_MAX_MS, POST_MAX_ATTEMPTS } from './limits.js';
 import { logger } from './observability.js';
 import { type Poster, type PostOutcome, SdkPoster } from './poster.js';
-import { removeConnection, subscriberPages } from './store.js';
+import { removeConnection } from './store.js';
 
 export interface DeliveryReport {
   /** Posts that API Gateway accepted. */
@@ -133,9 +133,4 @@ export async function deliver(
     await Promise.all(cleanups);
   }
   return report;
-}
-
-/** Posts `data` to every subscriber of `channel`. */
-export async function broadcast(channel: string, data: string, options: DeliveryOptions = {}): Promise<DeliveryReport> {
-  return deliver(subscriberPages(channel), data, options);
 }

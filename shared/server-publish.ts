@@ -15,10 +15,13 @@ export interface PublishRequest {
 }
 
 export interface PublishResponse {
+  /** Posts this invocation made (batches handed to workers are counted in `dispatched`). */
   delivered: number;
   gone: number;
   failed: number;
-  published: Array<Pick<Published, 'channel' | 'id' | 'seq' | 'delivered' | 'gone' | 'failed'>>;
+  subscribers: number;
+  dispatched: number;
+  published: Array<Pick<Published, 'channel' | 'id' | 'seq' | 'delivered' | 'gone' | 'failed' | 'subscribers' | 'dispatched'>>;
   /** With a single channel and message: its id and seq, for convenience. */
   id?: string;
   seq?: number;
@@ -50,11 +53,19 @@ export async function publishRequest(input: unknown): Promise<PublishResponse> {
     for (const channel of channels) {
       for (const message of messages) {
         const p = await publish(channel, message);
-        published.push({ channel: p.channel, id: p.id, seq: p.seq, delivered: p.delivered, gone: p.gone, failed: p.failed });
+        const { channel: c, id, seq, delivered, gone, failed, subscribers, dispatched } = p;
+        published.push({ channel: c, id, seq, delivered, gone, failed, subscribers, dispatched });
       }
     }
-    const total = (k: 'delivered' | 'gone' | 'failed') => published.reduce((sum, p) => sum + p[k], 0);
-    const response: PublishResponse = { delivered: total('delivered'), gone: total('gone'), failed: total('failed'), published };
+    const total = (k: 'delivered' | 'gone' | 'failed' | 'subscribers' | 'dispatched') => published.reduce((sum, p) => sum + p[k], 0);
+    const response: PublishResponse = {
+      delivered: total('delivered'),
+      gone: total('gone'),
+      failed: total('failed'),
+      subscribers: total('subscribers'),
+      dispatched: total('dispatched'),
+      published,
+    };
     if (published.length === 1) Object.assign(response, { id: published[0].id, seq: published[0].seq });
     logger.info('published', { channels: channels.length, messages: messages.length, delivered: response.delivered });
     return response;
