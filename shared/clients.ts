@@ -46,6 +46,8 @@ export function resetClients(): void {
   clients.ddb = undefined;
   clients.management = undefined;
   clients.lambda = undefined;
+  // The fast poster holds keep-alive sockets: close them, not just forget them.
+  void (clients.poster as { close?: () => Promise<void> } | undefined)?.close?.();
   clients.poster = undefined;
 }
 

@@ -49,5 +49,9 @@ export const MAX_POST_CONCURRENCY = 256;
 export const POST_MAX_ATTEMPTS = 10;
 export const POST_BACKOFF_BASE_MS = 50;
 export const POST_BACKOFF_MAX_MS = 2_000;
+/** A post with no response for this long fails (and is retried); API Gateway answers in tens of ms. */
+export const POST_TIMEOUT_MS = 3_000;
+/** Shortest wait between two releases of paced posts: 5 ms releases 50 posts at a time at 10,000/s. */
+export const PACER_MIN_TICK_MS = 5;
 /** Gone connections whose rows are deleted concurrently while a fan-out runs. */
 export const CLEANUP_CONCURRENCY = 8;

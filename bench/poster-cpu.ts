@@ -1,0 +1,280 @@
+/**
+ * CPU per @connections post: the SDK path (shared/poster.ts SdkPoster, i.e.
+ * ApiGatewayManagementApiClient + PostToConnectionCommand over a sized keep-alive agent)
+ * against shared/fast-poster.ts, side by side in one process, alternating, several rounds.
+ *
+ * The endpoint is bench/fake-endpoint.ts in a forked process (its CPU is not ours): it answers
+ * 200 after `--latency-ms`. Only this process's user+system CPU (`process.cpuUsage()` deltas)
+ * over the measured posts counts; warm-up posts (JIT, sockets) come first and are not measured.
+ *
+ *   npx tsx bench/poster-cpu.ts [--n 20000] [--concurrency 200] [--bytes 2048] [--latency-ms 15]
+ *                              [--rounds 3] [--warmup 2000] [--only sdk|fast] [--token-bytes 1000] [--tls]
+ *
+ * `--tls` serves https with a throwaway self-signed certificate (made with the `openssl` CLI), as
+ * API Gateway does: TLS adds the same encryption work to both posters, so the ratio shrinks.
+ *
+ * Prints a markdown table per run and a summary (median CPU per post of each, and the ratio).
+ */
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { Agent as TlsAgent } from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { resetClients, setClients } from '../shared/clients.js';
+import { FastPoster } from '../shared/fast-poster.js';
+import { type Poster, SdkPoster } from '../shared/poster.js';
+import { type AwsCredentials, ConnectionsSigner, escapeUri } from '../shared/sigv4.js';
+import type { EndpointCommand, EndpointStats } from './fake-endpoint.js';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '200' },
+    bytes: { type: 'string', default: '2048' },
+    'latency-ms': { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2000' },
+    only: { type: 'string' },
+    'token-bytes': { type: 'string', default: '1000' },
+    tls: { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.n);
+const CONCURRENCY = Number(values.concurrency);
+const ROUNDS = Number(values.rounds);
+const WARMUP = Number(values.warmup);
+const REGION = 'us-east-1';
+
+// Lambda role credentials carry a ~1 KB session token, sent (and signed) with every post.
+const credentials: AwsCredentials = {
+  accessKeyId: 'ASIABENCHMARKEXAMPLE',
+  secretAccessKey: randomBytes(30).toString('base64'),
+  sessionToken: randomBytes(Math.ceil((Number(values['token-bytes']) * 3) / 4)).toString('base64'),
+};
+/** Connection ids shaped like API Gateway's (16 base64 characters, so `=`, `/`, `+` occur). */
+const ids = Array.from({ length: N + WARMUP }, () => randomBytes(12).toString('base64').replace(/.$/, '='));
+const envelope = { type: 'message', channel: 'bench', data: '' };
+const frame = JSON.stringify({ ...envelope, data: 'x'.repeat(Math.max(0, Number(values.bytes) - JSON.stringify(envelope).length)) });
+
+interface Measured {
+  round: number;
+  poster: 'sdk' | 'fast';
+  delivered: number;
+  cpuMicros: number;
+  userMicros: number;
+  wallMs: number;
+  sockets: number;
+}
+
+/** A throwaway self-signed certificate for 127.0.0.1 (files removed at exit). */
+function makeCertificate(): { cert: string; key: string; ca: Buffer } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'poster-cpu-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      ...subject,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return { cert, key, ca: readFileSync(cert) };
+}
+const certificate = values.tls ? makeCertificate() : undefined;
+
+function startEndpoint(): Promise<{ child: ChildProcess; port: number }> {
+  const tlsArgs = certificate ? ['--cert', certificate.cert, '--key', certificate.key] : [];
+  const child = fork(new URL('./fake-endpoint.ts', import.meta.url), ['--latency-ms', String(values['latency-ms']), ...tlsArgs], {
+    execArgv: ['--import', 'tsx'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
+    child.once('error', reject);
+  });
+}
+
+function endpointCall(child: ChildProcess, command: EndpointCommand): Promise<EndpointStats> {
+  return new Promise((resolve) => {
+    child.once('message', (stats: EndpointStats) => resolve(stats));
+    child.send(command);
+  });
+}
+
+/** `concurrency` workers posting `frame` to ids[from, to): the shape of shared/fanout.ts without retries. */
+async function postAll(poster: Poster, from: number, to: number): Promise<number> {
+  let next = from;
+  let delivered = 0;
+  const worker = async (): Promise<void> => {
+    while (next < to) {
+      const id = ids[next++];
+      if ((await poster.post(id, frame)) === 'ok') delivered++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return delivered;
+}
+
+/** The SDK path exactly as shared/poster.ts runs it, its agent sized to the concurrency. */
+function sdkPoster(endpoint: string): { poster: Poster; close(): void } {
+  const client = new ApiGatewayManagementApiClient({
+    endpoint,
+    region: REGION,
+    credentials,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler(
+      certificate
+        ? { httpsAgent: new TlsAgent({ keepAlive: true, maxSockets: CONCURRENCY, ca: certificate.ca }) }
+        : { httpAgent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) },
+    ),
+  });
+  setClients({ management: client });
+  return { poster: new SdkPoster(), close: () => resetClients() };
+}
+
+function fastPoster(endpoint: string): { poster: Poster; close(): void } {
+  const poster = new FastPoster({ endpoint, region: REGION, credentials, maxSockets: CONCURRENCY, ca: certificate?.ca });
+  return { poster, close: () => void poster.close() };
+}
+
+async function measure(kind: 'sdk' | 'fast', round: number, endpoint: string, child: ChildProcess): Promise<Measured> {
+  const { poster, close } = kind === 'sdk' ? sdkPoster(endpoint) : fastPoster(endpoint);
+  const start = await endpointCall(child, { cmd: 'stats' });
+  await postAll(poster, 0, WARMUP);
+  const warm = await endpointCall(child, { cmd: 'stats' });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const delivered = await postAll(poster, WARMUP, WARMUP + N);
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const end = await endpointCall(child, { cmd: 'stats' });
+  close();
+  const requests = end.requests - warm.requests;
+  if (requests !== N || delivered !== N)
+    throw new Error(`${kind}: ${delivered} posts ok and ${requests} seen by the endpoint, expected ${N}`);
+  return {
+    round,
+    poster: kind,
+    delivered,
+    cpuMicros: cpu.user + cpu.system,
+    userMicros: cpu.user,
+    wallMs,
+    sockets: end.sockets - start.sockets,
+  };
+}
+
+/** node:crypto SHA-256 in the shape @smithy/signature-v4 takes (what the SDK's own Sha256 wraps). */
+class NodeSha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret as Buffer);
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(data as Buffer);
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+}
+
+/** CPU µs per signature with no I/O: @smithy/signature-v4 (as the SDK signs) against ConnectionsSigner. */
+async function signingAlone(count: number): Promise<{ smithy: number; ours: number }> {
+  const host = 'abc123defg.execute-api.us-east-1.amazonaws.com';
+  const body = Buffer.from(frame);
+  const smithy = new SignatureV4({ service: 'execute-api', region: REGION, credentials, sha256: NodeSha256 });
+  const ours = new ConnectionsSigner({ host, basePath: '/dev', region: REGION, credentials: () => credentials });
+  const message = ours.prepare(body);
+  const time = async (fn: (id: string) => unknown): Promise<number> => {
+    for (let i = 0; i < 2000; i++) await fn(ids[i]);
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < count; i++) await fn(ids[i % ids.length]);
+    const cpu = process.cpuUsage(cpu0);
+    return (cpu.user + cpu.system) / count;
+  };
+  const request = (id: string) => ({
+    method: 'POST',
+    protocol: 'https:',
+    hostname: host,
+    path: `/dev/@connections/${escapeUri(id)}`,
+    query: {},
+    headers: { host },
+    body,
+  });
+  return {
+    smithy: await time((id) => smithy.sign(request(id))),
+    ours: await time((id) => {
+      ours.tick();
+      return ours.sign(message, escapeUri(id));
+    }),
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const { child, port } = await startEndpoint();
+  const endpoint = `${certificate ? 'https' : 'http'}://127.0.0.1:${port}/dev`;
+  const kinds = values.only ? [values.only as 'sdk' | 'fast'] : (['sdk', 'fast'] as const);
+  const results: Measured[] = [];
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Alternate the order so neither poster always runs on a warmer (or busier) machine.
+      const order = round % 2 === 1 ? kinds : [...kinds].reverse();
+      for (const kind of order) results.push(await measure(kind, round, endpoint, child));
+    }
+  } finally {
+    child.kill();
+  }
+  console.log(
+    `\n${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}),`,
+  );
+  console.log(
+    `${N} posts of ${Buffer.byteLength(frame)} B, ${CONCURRENCY} in flight, endpoint latency ${values['latency-ms']} ms, ${certificate ? 'https' : 'http'}, session token ${credentials.sessionToken?.length} B\n`,
+  );
+  console.log('| round | poster | delivered | CPU µs/post | of which user | wall s | posts/s | sockets opened |');
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    console.log(
+      `| ${r.round} | ${r.poster} | ${r.delivered} | ${(r.cpuMicros / r.delivered).toFixed(1)} | ${(r.userMicros / r.delivered).toFixed(1)} | ${(r.wallMs / 1000).toFixed(2)} | ${Math.round((r.delivered / r.wallMs) * 1000)} | ${r.sockets} |`,
+    );
+  }
+  const perPost = (kind: string) => median(results.filter((r) => r.poster === kind).map((r) => r.cpuMicros / r.delivered));
+  if (kinds.length === 2) {
+    const sdk = perPost('sdk');
+    const fast = perPost('fast');
+    console.log(
+      `\nmedian CPU per delivered post: sdk ${sdk.toFixed(1)} µs, fast ${fast.toFixed(1)} µs: ${(sdk / fast).toFixed(1)}x less CPU`,
+    );
+  }
+  const signing = await signingAlone(N);
+  console.log(
+    `signing alone (no I/O, ${N} signatures): @smithy/signature-v4 ${signing.smithy.toFixed(1)} µs, ConnectionsSigner ${signing.ours.toFixed(1)} µs`,
+  );
+}
+
+await main();
