@@ -1,0 +1,201 @@
+/**
+ * One broadcast to the virtual subscribers of a local stack, measured two ways:
+ * - {@link publishThroughFunction}: what production does. PublishFunction is invoked through the
+ *   stack's Lambda Invoke API; it reads the subscribers, posts its own batch and hands the rest
+ *   to FanoutFunction. All of that runs inside the stack's process.
+ * - {@link postFromHere}: a poster (the SDK's or ours) driven by shared/fanout.ts `deliver` from
+ *   this process against the stack's @connections endpoint, so `process.cpuUsage()` deltas are
+ *   the CPU of that poster alone.
+ *
+ * Either way the stack's per-connection counters then say whether every subscriber got the
+ * frame exactly once.
+ */
+import { type DeliveryReport, deliver } from '../../shared/fanout.js';
+import type { Pacer } from '../../shared/pacer.js';
+import type { Poster } from '../../shared/poster.js';
+import { checkDeliveries, type DeliveryCheck, getStats, invokeFunction, type LocalStats, resetStats } from './control.js';
+import { sampleThreads, summarizeSamples } from './proc.js';
+import type { StackProcess } from './stack-process.js';
+
+/** Polling period when the stack's counters are the only completion signal. */
+const POLL_MS = 20;
+/** Polling gives up when the delivery count has not moved for this long. */
+const STALL_MS = 5_000;
+/** Threads of the stack reported in a profile. */
+const TOP_THREADS = 5;
+/** How often the stack's threads are sampled during a broadcast (/proc reads, negligible CPU). */
+const SAMPLE_MS = 100;
+
+/** The stack's counters after a broadcast, reduced to what the tables show. */
+export interface StackCounters {
+  posts: number;
+  delivered: number;
+  /** 429s the emulated account throttle answered (each one was retried by the poster, or counted failed). */
+  throttled: number;
+  bufferFull: number;
+  gone: number;
+}
+
+/**
+ * Where the stack's CPU went during a broadcast, busiest threads first: `main` serves the
+ * WebSocket, @connections and Invoke APIs; `worker +k` is the k-th thread the stack started
+ * after its main one (dynalite's worker and one per function, among Node's own helper threads).
+ * `busy` is the span (ms from the invoke) in which the thread used at least a fifth of a core.
+ */
+export interface StackProfile {
+  cpuMs: number;
+  threads: Array<{ thread: string; cpuMs: number; busyFromMs?: number; busyToMs?: number }>;
+}
+
+export interface PublishResult {
+  lastDeliveryMs: number;
+  /** How the last delivery was timed: function-end (publisher answer and worker EMF lines), stats-timestamp, stats-poll. */
+  timedBy: 'function-end' | 'stats-timestamp' | 'stats-poll';
+  invokeMs: number;
+  response: Record<string, unknown>;
+  workerBatches: number;
+  check: DeliveryCheck;
+  stack: StackCounters;
+  profile: StackProfile;
+}
+
+export interface DirectResult {
+  lastDeliveryMs: number;
+  cpuMs: number;
+  /** This process's CPU per delivered message (429 retries included in the cost, not the count). */
+  cpuUsPerDelivery: number;
+  report: DeliveryReport;
+  check: DeliveryCheck;
+  stack: StackCounters;
+}
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function counters(stats: LocalStats): StackCounters {
+  const c = stats.connectionsApi;
+  return { posts: c.posts, delivered: c.delivered, throttled: c.throttled, bufferFull: c.bufferFull, gone: c.gone };
+}
+
+/** Polls the stack's counters until `expected` deliveries are counted or the count stalls; returns when the last one was seen. */
+async function pollUntilDelivered(stack: StackProcess, expected: number, deadline: number): Promise<number> {
+  let seen = -1;
+  let movedAt = performance.now();
+  let lastChange = performance.now();
+  for (;;) {
+    const stats = await getStats(stack.httpUrl);
+    const now = performance.now();
+    if (stats.virtual.deliveries !== seen) {
+      seen = stats.virtual.deliveries;
+      movedAt = now;
+      lastChange = now;
+    }
+    if (seen >= expected || now - movedAt > STALL_MS || now > deadline) return lastChange;
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * Publishes `message` to `channel` through PublishFunction and times the last delivery. The
+ * function-end signal is exact to within one response: the publisher answers after its own last
+ * post, and each worker prints its EMF metrics line after its last post. Per-connection
+ * counters are read once, at the end (the stats of 100k connections are megabytes of JSON:
+ * polling them would load the very thread that serves the posts).
+ */
+export async function publishThroughFunction(
+  stack: StackProcess,
+  ids: readonly string[],
+  event: { channel: string; message: unknown },
+  timeoutMs: number,
+): Promise<PublishResult> {
+  const workerEnds: number[] = [];
+  const stop = stack.onLine((line, at) => {
+    if (line.startsWith('[FanoutFunction] ') && line.includes('"FanoutBatchDuration"')) workerEnds.push(at);
+  });
+  const cpuBefore = stack.cpuMs();
+  const sampler = sampleThreads(stack.pid, SAMPLE_MS);
+  try {
+    const t0 = performance.now();
+    const t0Epoch = epochNow();
+    const outcome = await invokeFunction(stack.httpUrl, 'PublishFunction', event);
+    const invokeEnd = performance.now();
+    if (!outcome.ok) throw new Error(`PublishFunction failed: ${JSON.stringify(outcome.payload)}`);
+    const response = outcome.payload as Record<string, unknown>;
+    const dispatched = Number(response.dispatched ?? 0);
+    const deadline = t0 + timeoutMs;
+    while (workerEnds.length < dispatched && performance.now() < deadline) await sleep(POLL_MS);
+    let timedBy: PublishResult['timedBy'] = 'function-end';
+    let lastDeliveryMs = Math.max(invokeEnd, ...workerEnds) - t0;
+    if (workerEnds.length < dispatched) {
+      timedBy = 'stats-poll'; // the workers' lines never came (metrics disabled?): fall back to the counters
+      lastDeliveryMs = (await pollUntilDelivered(stack, ids.length, deadline)) - t0;
+    }
+    const activity = summarizeSamples(sampler.stop());
+    const cpuAfter = stack.cpuMs();
+    const stats = await getStats(stack.httpUrl);
+    const lastAt = stats.connectionsApi.lastDeliveryAt;
+    if (typeof lastAt === 'number') {
+      timedBy = 'stats-timestamp';
+      lastDeliveryMs = lastAt - t0Epoch;
+    }
+    return {
+      lastDeliveryMs,
+      timedBy,
+      invokeMs: invokeEnd - t0,
+      response,
+      workerBatches: workerEnds.length,
+      check: checkDeliveries(stats.virtual.perConnection, ids),
+      stack: counters(stats),
+      profile: {
+        cpuMs: cpuBefore && cpuAfter ? cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system : Number.NaN,
+        threads: activity
+          .slice(0, TOP_THREADS)
+          .map(({ tid, ...rest }) => ({ thread: tid === stack.pid ? 'main' : `worker +${tid - stack.pid}`, ...rest })),
+      },
+    };
+  } finally {
+    sampler.stop();
+    stop();
+  }
+}
+
+/** What {@link postFromHere} drives. */
+export interface DirectOptions {
+  poster: Poster;
+  concurrency: number;
+  pace?: Pacer;
+}
+
+/** Posts `frame` to every id from this process with shared/fanout.ts `deliver`; times it and counts this process's CPU. */
+export async function postFromHere(
+  stack: StackProcess,
+  ids: readonly string[],
+  frame: string,
+  options: DirectOptions,
+): Promise<DirectResult> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const report = await deliver([ids as string[]], frame, {
+    poster: options.poster,
+    concurrency: options.concurrency,
+    pace: options.pace,
+    onGone: async () => undefined, // every id is live: a gone answer is counted, never cleaned up
+  });
+  const lastDeliveryMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const stats = await getStats(stack.httpUrl);
+  return {
+    lastDeliveryMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuUsPerDelivery: (cpu.user + cpu.system) / Math.max(1, report.delivered),
+    report,
+    check: checkDeliveries(stats.virtual.perConnection, ids),
+    stack: counters(stats),
+  };
+}
+
+/** Zeroes the stack's counters and waits for the emulated throttle's bucket to fill again. */
+export async function freshRound(stack: StackProcess, refillMs: number): Promise<void> {
+  await sleep(refillMs);
+  await resetStats(stack.httpUrl);
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm run dev`: starts the local stack, prints where it listens, stops cleanly (running
+ * `$disconnect` for open connections) on SIGINT or SIGTERM and exits 0.
+ *
+ * The ready line is a contract (tools wait for it): printed only once the port listens and the
+ * tables exist, its first URL is exactly `ws://127.0.0.1:<port>/<stage>`, with no colour codes;
+ * the other endpoints follow on later lines.
+ */
+import { parseCliArgs, USAGE } from './cli-options.js';
+import { LocalStackError } from './errors.js';
+import type { LocalStack } from './stack.js';
+
+function readyLines(stack: LocalStack): string[] {
+  const tables = Object.values(stack.tables).join(', ');
+  return [
+    `Local stack ready: ${stack.url}`,
+    `  @connections   ${stack.connectionsEndpoint}/@connections`,
+    `  Lambda invoke  ${stack.httpUrl}  (aws lambda invoke --endpoint-url ${stack.httpUrl} --function-name PublishFunction ...)`,
+    `  DynamoDB       ${stack.dynamodbEndpoint}  (table ${tables || 'none'})`,
+    `  demo page      ${stack.httpUrl}/`,
+    `  control        ${stack.httpUrl}/_local/stats`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const { help, stack: options } = parseCliArgs(process.argv.slice(2), process.env);
+  if (help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  // The SDK warns on Node < 22 when it loads (the table setup uses it here); the deployed
+  // functions run on 22. Set before the stack's modules, hence the dynamic import below.
+  process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING ??= '1';
+  const { startLocalStack } = await import('./stack.js');
+  // Handlers first: a signal during startup stops the stack as soon as it is up.
+  let signals = 0;
+  let stopRequested: NodeJS.Signals | undefined;
+  let stack: LocalStack | undefined;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(130); // a second Ctrl-C does not wait
+    stopRequested = signal;
+    if (!stack) return;
+    process.stderr.write(`local: ${signal}: closing connections ($disconnect runs), then exiting\n`);
+    stack.stop().then(
+      () => process.exit(0),
+      (error) => {
+        process.stderr.write(`local: stop failed: ${(error as Error)?.stack ?? error}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  stack = await startLocalStack({ ...options, log: (line) => process.stderr.write(`local: ${line}\n`) });
+  if (stopRequested) {
+    signals = 0;
+    return shutdown(stopRequested);
+  }
+  process.stdout.write(`${readyLines(stack).join('\n')}\n`);
+  // Start the functions now, after the ready line, those a connection needs first.
+  void stack.warm();
+}
+
+main().catch((error) => {
+  // Errors about the template or options are the developer's to fix: the message says what and where.
+  process.stderr.write(error instanceof LocalStackError ? `error: ${error.message}\n` : `error: ${(error as Error)?.stack ?? error}\n`);
+  process.exit(1);
+});

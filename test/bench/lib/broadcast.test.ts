@@ -1,0 +1,79 @@
+/**
+ * The fan-out benchmark's pipeline against a real local stack in its own process: a small
+ * broadcast, through PublishFunction (with worker batches) and from the test process, must be
+ * seen exactly once per virtual subscriber and timed.
+ */
+import { expect } from 'chai';
+import { postFromHere, publishThroughFunction } from '../../../bench/lib/broadcast.js';
+import { addVirtualConnections, resetStats } from '../../../bench/lib/control.js';
+import { type StackProcess, startStackProcess } from '../../../bench/lib/stack-process.js';
+import { measureReadCost, useStackTable, writeSubscriptions } from '../../../bench/lib/subscribers.js';
+import { resetClients } from '../../../shared/clients.js';
+import { resetConfig } from '../../../shared/config.js';
+import { FastPoster } from '../../../shared/fast-poster.js';
+import { messageFrameText } from '../../../shared/protocol.js';
+
+const SUBSCRIBERS = 250;
+const SHARDS = 4;
+const ENV_KEYS = ['AWS_ENDPOINT_URL_DYNAMODB', 'TABLE_NAME', 'CHANNEL_SHARDS'];
+
+describe('bench/lib/broadcast', function () {
+  this.timeout(180_000);
+  let stack: StackProcess;
+  let ids: string[];
+  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+
+  before(async () => {
+    // Batches of 100: a 250-subscriber broadcast is the publisher's own batch plus two worker batches.
+    stack = await startStackProcess({ parameterOverrides: { FanoutBatchSize: '100', ChannelShards: String(SHARDS) } });
+    useStackTable({ dynamodbEndpoint: stack.info.dynamodbEndpoint, tableName: stack.info.tables.Table, channelShards: SHARDS });
+    ids = await addVirtualConnections(stack.httpUrl, SUBSCRIBERS);
+    await writeSubscriptions(ids, 'bench');
+  });
+
+  after(async () => {
+    resetClients();
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    resetConfig();
+    await stack?.stop();
+  });
+
+  beforeEach(() => resetStats(stack.httpUrl));
+
+  it('reads back every seeded subscriber and the read units of the reads', async () => {
+    const cost = await measureReadCost('bench', ids);
+    expect(cost.items).to.equal(SUBSCRIBERS);
+    expect(cost.reportedUnits).to.be.greaterThan(0);
+    expect(cost.computedUnits).to.equal(SHARDS * 0.5); // each shard's entries fit one 4 KB unit
+  });
+
+  it('times a PublishFunction broadcast to its last worker batch and sees every subscriber once', async () => {
+    const result = await publishThroughFunction(stack, ids, { channel: 'bench', message: { hello: 'world' } }, 60_000);
+    expect(result.response).to.include({ subscribers: SUBSCRIBERS, dispatched: 2 });
+    expect(result.workerBatches).to.equal(2);
+    expect(result.timedBy).to.be.oneOf(['function-end', 'stats-timestamp']);
+    expect(result.lastDeliveryMs).to.be.greaterThan(0);
+    expect(result.check.exactlyOnce).to.equal(true);
+    expect(result.stack.delivered).to.equal(SUBSCRIBERS);
+  });
+
+  it('posts from this process and counts its CPU per delivery', async () => {
+    const poster = new FastPoster({
+      endpoint: stack.info.connectionsEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      maxSockets: 16,
+    });
+    try {
+      const frame = messageFrameText('bench', { hello: 'world' }, 'id', 1);
+      const result = await postFromHere(stack, ids, frame, { poster, concurrency: 16 });
+      expect(result.report.delivered).to.equal(SUBSCRIBERS);
+      expect(result.check.exactlyOnce).to.equal(true);
+      expect(result.cpuUsPerDelivery).to.be.greaterThan(0);
+    } finally {
+      await poster.close();
+    }
+  });
+});

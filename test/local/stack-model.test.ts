@@ -1,0 +1,100 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are written as the template writes them.
+import { expect } from 'chai';
+import { TemplateError } from '../../local/errors.js';
+import { buildStackModel } from '../../local/stack-model.js';
+import { REPO_ROOT, replaceAfter, routeResources, TEMPLATE, TemplateCopy, withResources } from './support.js';
+
+describe('local/stack-model', () => {
+  describe('buildStackModel on template.yaml', () => {
+    const model = buildStackModel({ templatePath: TEMPLATE });
+
+    it('routes every route key of the WebSocket API to its function', () => {
+      const routes = Object.fromEntries(Object.values(model.api.routes).map((r) => [r.routeKey, r.functionId]));
+      expect(routes).to.include({
+        $connect: 'ConnectFunction',
+        $disconnect: 'DisconnectFunction',
+        $default: 'DefaultFunction',
+        joinchannel: 'JoinChannelFunction',
+        sendmessage: 'SendMessageFunction',
+      });
+      expect(model.api.routeSelectionPath).to.deep.equal(['action']);
+      expect(model.api.stage).to.equal('dev');
+    });
+
+    it('sends function bodies back only on routes with a $default RouteResponse', () => {
+      expect(model.api.routes.joinchannel.twoWay).to.equal(true);
+      expect(model.api.routes.$default.twoWay).to.equal(true);
+      expect(model.api.routes.$disconnect.twoWay).to.equal(false);
+      expect(model.api.routes.$connect.twoWay).to.equal(false);
+    });
+
+    it('puts the REQUEST authorizer in front of $connect', () => {
+      expect(model.api.routes.$connect.authorizer).to.deep.include({ logicalId: 'ConnectAuthorizer', functionId: 'AuthorizerFunction' });
+    });
+
+    it('merges Globals into each function environment and resolves names', () => {
+      const fn = model.functions.SendMessageFunction;
+      expect(fn.name).to.equal('airwave-local-sendmessage');
+      expect(fn.environment.TABLE_NAME).to.equal('airwave-local-Table');
+      expect(fn.environment.FANOUT_FUNCTION).to.equal('airwave-local-fanout');
+      expect(fn.environment.CONNECTIONS_ENDPOINT).to.equal(`https://${model.api.apiId}.execute-api.us-east-1.amazonaws.com/dev`);
+      expect(fn.sourceEntry).to.equal(`${REPO_ROOT}functions/sendmessage/index.ts`);
+      expect(fn.timeoutSeconds).to.equal(60);
+      expect(model.functions.AuthorizerFunction.environment).to.have.property('ALLOWED_ORIGINS');
+    });
+
+    it('takes the table definition with its GSI', () => {
+      const [table] = model.tables;
+      expect(table.name).to.equal('airwave-local-Table');
+      expect(table.definition.KeySchema).to.deep.equal([
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ]);
+      expect((table.definition.GlobalSecondaryIndexes as Array<{ IndexName: string }>)[0].IndexName).to.equal('byChannel');
+    });
+
+    it('follows --stack-name into names and ARNs', () => {
+      const other = buildStackModel({ templatePath: TEMPLATE, stackName: 'mine' });
+      expect(other.functions.PublishFunction.arn).to.equal('arn:aws:lambda:us-east-1:123456789012:function:mine-publish');
+      expect(other.api.apiId).to.not.equal(model.api.apiId);
+    });
+
+    it('gives --stage to the StageName parameter, so URLs in the environment follow', () => {
+      const other = buildStackModel({ templatePath: TEMPLATE, stage: 'test' });
+      expect(other.api.stage).to.equal('test');
+      expect(other.parameters.StageName).to.equal('test');
+      expect(other.functions.PingFunction.environment.CONNECTIONS_ENDPOINT).to.match(/\/test$/);
+    });
+  });
+
+  describe('buildStackModel on changed templates', () => {
+    let copy: TemplateCopy | undefined;
+    afterEach(() => copy?.remove());
+
+    it('picks up a route added to the template', () => {
+      copy = new TemplateCopy((t) => withResources(t, routeResources('Echo', 'echo', 'echo.ts')));
+      const model = buildStackModel({ templatePath: copy.path });
+      expect(model.api.routes.echo).to.deep.include({ functionId: 'EchoFunction', twoWay: true });
+      // CodeUri ./ is relative to the template: the copy's directory.
+      expect(model.functions.EchoFunction.sourceEntry).to.equal(`${copy.dir}/echo.ts`);
+    });
+
+    it('names the integration whose type cannot run locally', () => {
+      copy = new TemplateCopy((t) => replaceAfter(t, '  PingIntegration:', 'IntegrationType: AWS_PROXY', 'IntegrationType: MOCK'));
+      expect(() => buildStackModel({ templatePath: copy?.path as string })).to.throw(
+        TemplateError,
+        'Resources.PingIntegration.Properties.IntegrationType: MOCK integrations do not run locally',
+      );
+    });
+
+    it('names the route whose integration points at no function of the template', () => {
+      copy = new TemplateCopy((t) =>
+        t.replace('functions/${PingFunction.Arn}/invocations', 'functions/arn:aws:lambda:us-east-1:1:function:elsewhere/invocations'),
+      );
+      expect(() => buildStackModel({ templatePath: copy?.path as string })).to.throw(
+        TemplateError,
+        'Resources.PingIntegration.Properties.IntegrationUri: names function "arn:aws:lambda:us-east-1:1:function:elsewhere"',
+      );
+    });
+  });
+});

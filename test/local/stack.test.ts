@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import { replaceAfter, routeResources, startTestStack, TemplateCopy, TestClient, type TestStack, withResources } from './support.js';
+
+const FUNCTIONS: Record<string, string> = {
+  'echo.ts': `export const handler = async (event: unknown) => ({ statusCode: 200, body: JSON.stringify({ type: 'echo', event }) });`,
+  'slow.ts': `export const handler = async () => {
+  await new Promise((r) => setTimeout(r, 2000));
+  return { statusCode: 200, body: JSON.stringify({ type: 'slow' }) };
+};`,
+  'boom.ts': `export const handler = async () => { throw new Error('secret internal detail'); };`,
+  // Posts a frame itself (through the local @connections API), then returns a body that a
+  // one-way route must not send.
+  'oneway.ts': `export const handler = async (event: { requestContext: { connectionId: string } }) => {
+  const id = encodeURIComponent(event.requestContext.connectionId);
+  await fetch(\`\${process.env.CONNECTIONS_ENDPOINT}/@connections/\${id}\`, { method: 'POST', body: '{"type":"posted"}' });
+  return { statusCode: 200, body: '{"type":"returned"}' };
+};`,
+};
+
+interface EchoedEvent {
+  body: string;
+  isBase64Encoded: boolean;
+  requestContext: Record<string, unknown> & { identity: { sourceIp: string }; authorizer: Record<string, unknown> };
+}
+
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: { status?: number }) => error,
+  );
+
+describe('local/stack', function () {
+  this.timeout(120_000);
+
+  describe('a template with routes the local stack has never seen', () => {
+    let copy: TemplateCopy;
+    let stack: TestStack;
+    let client: TestClient;
+
+    before(async () => {
+      copy = new TemplateCopy((text) => {
+        // No $default route any more: unrouted frames get API Gateway's Forbidden frame.
+        const withoutDefault = replaceAfter(text, '  DefaultRoute:', 'RouteKey: $default', 'RouteKey: fallback');
+        return withResources(
+          withoutDefault,
+          [
+            routeResources('Echo', 'echo', 'echo.ts'),
+            routeResources('Slow', 'slow', 'slow.ts'),
+            routeResources('Boom', 'boom', 'boom.ts'),
+            routeResources('Oneway', 'oneway', 'oneway.ts', false),
+          ].join(''),
+        );
+      });
+      for (const [name, code] of Object.entries(FUNCTIONS)) copy.file(name, code);
+      stack = await startTestStack({ templatePath: copy.path, parameterOverrides: { AllowedOrigins: 'https://good.example' } });
+      client = await TestClient.connect(stack.url);
+    });
+    after(async () => {
+      client.close();
+      await stack.stop();
+      copy.remove();
+    });
+
+    it('serves a new route with its function, with an API Gateway-shaped event', async () => {
+      client.send({ action: 'echo', n: 1 });
+      const { event } = (await client.waitFor((f) => f.type === 'echo', 'echo reply')) as { event: EchoedEvent };
+      expect(event.body).to.equal('{"action":"echo","n":1}');
+      expect(event.isBase64Encoded).to.equal(false);
+      expect(event.requestContext).to.deep.include({
+        routeKey: 'echo',
+        eventType: 'MESSAGE',
+        messageDirection: 'IN',
+        stage: 'dev',
+        apiId: stack.model.api.apiId,
+        domainName: `127.0.0.1:${stack.port}`,
+      });
+      expect(event.requestContext.connectionId).to.match(/^[A-Za-z0-9+/]{15}=$/);
+      expect(event.requestContext.identity.sourceIp).to.equal('127.0.0.1');
+      expect(event.requestContext.authorizer).to.deep.include({ principalId: 'anonymous', principal: 'anonymous' });
+      expect(event.requestContext.messageId).to.be.a('string');
+      expect(event.requestContext.connectedAt).to.be.a('number');
+    });
+
+    it('dispatches the frames of one connection independently: a slow one does not hold back the next', async () => {
+      const start = client.frames.length;
+      client.send({ action: 'slow' });
+      client.send({ action: 'echo', n: 2 });
+      await client.waitFor((f) => f.type === 'slow', 'slow reply');
+      const order = client.frames.slice(start).map((f) => f.type);
+      expect(order.indexOf('echo')).to.be.lessThan(order.indexOf('slow'));
+    });
+
+    it('answers a throwing function with API Gateway’s error frame, nothing internal, and keeps serving', async () => {
+      client.send({ action: 'boom' });
+      const frame = await client.waitFor((f) => f.message === 'Internal server error', 'error frame');
+      expect(Object.keys(frame).sort()).to.deep.equal(['connectionId', 'message', 'requestId']);
+      expect(JSON.stringify(client.frames)).to.not.include('secret internal detail');
+      client.send({ action: 'echo', n: 3 });
+      await client.waitFor((f) => f.type === 'echo' && (f.event as { body: string }).body.includes('"n":3'), 'echo after the failure');
+    });
+
+    it('answers an unrouted frame with Forbidden when the template has no $default route', async () => {
+      client.send({ action: 'nowhere' });
+      const frame = await client.waitFor((f) => f.message === 'Forbidden', 'Forbidden frame');
+      expect(frame.connectionId).to.be.a('string');
+      expect(frame.requestId).to.be.a('string');
+    });
+
+    it('sends nothing back from a route without a RouteResponse', async () => {
+      client.send({ action: 'oneway' });
+      await client.waitFor((f) => f.type === 'posted', 'the frame the function posted');
+      client.send({ action: 'echo', n: 4 });
+      await client.waitFor((f) => f.type === 'echo' && (f.event as { body: string }).body.includes('"n":4'), 'echo');
+      expect(client.matching((f) => f.type === 'returned')).to.have.length(0);
+    });
+
+    it("passes the Origin header to the authorizer, which refuses origins the stack's parameters do not allow", async () => {
+      const refused = await failure(TestClient.connect(stack.url, [], { origin: 'https://evil.example' }));
+      expect(refused?.status).to.equal(403);
+      const allowed = await TestClient.connect(stack.url, [], { origin: 'https://good.example' });
+      allowed.close();
+    });
+  });
+
+  describe('with AuthMode=jwt', () => {
+    let stack: TestStack;
+    before(async () => {
+      stack = await startTestStack({ parameterOverrides: { AuthMode: 'jwt', JwksUrl: 'http://127.0.0.1:9/jwks.json' } });
+    });
+    after(() => stack.stop());
+
+    it('answers 401 to a connection without a token, and keeps no connection', async () => {
+      expect((await failure(TestClient.connect(stack.url)))?.status).to.equal(401);
+      expect(stack.registry.real).to.equal(0);
+    });
+  });
+});
