@@ -17,9 +17,9 @@ import { BodyTooLargeError, readBody, sendAwsError } from './http.js';
 import { newLambdaRequestId } from './ids.js';
 import type { LambdaRuntime } from './lambda-runtime.js';
 
-/** Lambda's payload limits: 6 MB for a synchronous invocation, 256 KB for an asynchronous one. */
+/** Lambda's payload limits for Invoke: 6 MB synchronous, 1 MB asynchronous (InvocationType Event). */
 export const SYNC_PAYLOAD_MAX_BYTES = 6 * 1024 * 1024;
-export const ASYNC_PAYLOAD_MAX_BYTES = 256 * 1024;
+export const ASYNC_PAYLOAD_MAX_BYTES = 1024 * 1024;
 /**
  * Delays before the retries of a failed asynchronous invocation (as many as the function's
  * EventInvokeConfig allows, 2 by default). Lambda waits about 1 then 2 minutes; locally

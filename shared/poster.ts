@@ -37,8 +37,3 @@ export class SdkPoster implements Poster {
     }
   }
 }
-
-/** Sends one frame to one connection (acks, replays); a gone connection is reported, not thrown. */
-export async function postOne(connectionId: string, data: string): Promise<PostOutcome> {
-  return new SdkPoster().post(connectionId, data);
-}
