@@ -28,7 +28,7 @@ const eventFor = (logicalId: string) => `${root}events/${logicalId.replace(/Func
 
 describe('built bundles under Node 22', () => {
   let backend: TestBackend;
-  before(async function () {
+  before(async () => {
     if (!existsSync(NODE22)) throw new Error(`Node 22 not found at ${NODE22}: run npm install`);
     const { stdout } = await run(NODE22, ['--version']);
     expect(stdout.trim()).to.match(/^v22\./);
