@@ -7,20 +7,12 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { launchChromium } from '../helpers/browser.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../template.yaml', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 /** Generous: the stack's functions start cold, and the machine is shared. */
 const STEP_TIMEOUT_MS = 30_000;
 
@@ -38,7 +30,7 @@ describe('demo page, in chromium on the local stack', function () {
       log: () => undefined,
       functionLog: () => undefined,
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,4 +1,3 @@
-import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +9,7 @@ import { deliver } from '../../shared/fanout.js';
 import { FastPoster, outcomeOfStatus, parseResponse, regionFromHost } from '../../shared/fast-poster.js';
 import { createPacer } from '../../shared/pacer.js';
 import type { AwsCredentials } from '../../shared/sigv4.js';
+import { NodeSha256 } from '../helpers/node-sha256.js';
 
 /** Self-signed, test-only certificate and key for 127.0.0.1 (not a secret; valid until 2126). */
 const TEST_CERT = `-----BEGIN CERTIFICATE-----
@@ -87,26 +87,6 @@ async function startEndpoint(respond: Respond = ok, tls = false) {
       await new Promise((resolve) => server.close(resolve));
     },
   };
-}
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): Buffer | string =>
-  typeof data === 'string'
-    ? data
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
 }
 
 /**

@@ -1,28 +1,7 @@
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
 import { type AwsCredentials, ConnectionsSigner, canonicalPath, deriveSigningKey, escapeUri, formatAmzDate } from '../../shared/sigv4.js';
-
-/** A SHA-256 for @smithy/signature-v4 built on node:crypto (the SDK's own is the same algorithm). */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): Buffer | string =>
-  typeof data === 'string'
-    ? data
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
+import { NodeSha256 } from '../helpers/node-sha256.js';
 
 const HOST = 'abc123defg.execute-api.eu-west-1.amazonaws.com';
 const LONG_TERM: AwsCredentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
