@@ -1,5 +1,5 @@
 /**
- * Every DynamoDB call of airwave. No Scan anywhere: connections and channels are read by Query
+ * Every DynamoDB call of airwave. Nothing reads a whole table: connections and channels are read by Query
  * on a partition key, always paginated.
  */
 import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -129,24 +129,32 @@ export async function removeConnection(connectionId: string): Promise<number> {
 }
 
 /**
+ * The Query for one shard of a channel's subscribers on the sparse GSI: only the connection key
+ * is read, and rows past their TTL are filtered out (DynamoDB deletes expired items days late).
+ */
+export function subscriberQuery(channel: string, shard: number, now: number): QueryCommandInput {
+  const { tableName, channelIndex } = config();
+  return {
+    TableName: tableName,
+    IndexName: channelIndex,
+    KeyConditionExpression: 'gpk = :g',
+    FilterExpression: '#ttl > :now',
+    ExpressionAttributeNames: { '#ttl': 'ttl' },
+    ExpressionAttributeValues: { ':g': channelShardKey(channel, shard), ':now': now },
+    ProjectionExpression: 'pk',
+  };
+}
+
+/**
  * A channel's subscribers, page by page: all shards are read in parallel (each one a paginated
  * Query on the sparse GSI), and pages are yielded as they arrive. Rows past their TTL are
  * filtered out: DynamoDB deletes expired items days late.
  */
 export async function* subscriberPages(channel: string, pageSize?: number): AsyncGenerator<string[]> {
-  const { tableName, channelIndex, channelShards } = config();
+  const { channelShards } = config();
   const now = nowSeconds();
   const shardReaders = Array.from({ length: channelShards }, (_, shard) =>
-    queryPages({
-      TableName: tableName,
-      IndexName: channelIndex,
-      KeyConditionExpression: 'gpk = :g',
-      FilterExpression: '#ttl > :now',
-      ExpressionAttributeNames: { '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':g': channelShardKey(channel, shard), ':now': now },
-      ProjectionExpression: 'pk',
-      Limit: pageSize,
-    })[Symbol.asyncIterator](),
+    queryPages({ ...subscriberQuery(channel, shard, now), Limit: pageSize })[Symbol.asyncIterator](),
   );
   // Merge the shard iterators: keep one pending read per shard, yield whichever finishes first.
   const pending = new Map<number, Promise<{ shard: number; result: IteratorResult<Record<string, unknown>[]> }>>();

@@ -3,22 +3,12 @@
  * (plain fetch: no SDK in the measuring process's hot path).
  */
 
+import type { ConnectionsApiStats } from '../../local/connections-api.js';
+
 /** `GET /_local/stats`, the fields the benchmarks read. */
 export interface LocalStats {
   connections: { real: number; virtual: number };
-  connectionsApi: {
-    posts: number;
-    delivered: number;
-    gone: number;
-    throttled: number;
-    bufferFull: number;
-    tooLarge: number;
-    gets: number;
-    deletes: number;
-    /** Epoch ms of the first and last delivered post, if the stack reports them. */
-    firstDeliveryAt?: number;
-    lastDeliveryAt?: number;
-  };
+  connectionsApi: ConnectionsApiStats;
   virtual: { deliveries: number; perConnection: Record<string, number> };
   functions: Record<string, { invocations: number; errors: number; timeouts: number; coldStarts: number }>;
 }

@@ -9,8 +9,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, resetClients } from '../../shared/clients.js';
 import { config, resetConfig } from '../../shared/config.js';
-import { channelShardKey, shardOf } from '../../shared/keys.js';
-import { batchWrite, subscriptionItem } from '../../shared/store.js';
+import { shardOf } from '../../shared/keys.js';
+import { batchWrite, subscriberQuery, subscriptionItem } from '../../shared/store.js';
 
 /** BatchWriteItem calls in flight while seeding (dynalite serves them from one thread). */
 const WRITE_LANES = 8;
@@ -93,7 +93,7 @@ export interface ReadCost {
  * `ids` (what was written) give the computed figure: each index entry holds gpk, pk, sk and ttl.
  */
 export async function measureReadCost(channel: string, ids: readonly string[]): Promise<ReadCost> {
-  const { tableName, channelIndex, channelShards } = config();
+  const { channelShards } = config();
   const now = Math.floor(Date.now() / 1000);
   const started = performance.now();
   const perShard = await Promise.all(
@@ -104,17 +104,7 @@ export async function measureReadCost(channel: string, ids: readonly string[]): 
       let ExclusiveStartKey: Record<string, unknown> | undefined;
       do {
         const out = await documentClient().send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: channelIndex,
-            KeyConditionExpression: 'gpk = :g',
-            FilterExpression: '#ttl > :now',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':g': channelShardKey(channel, shard), ':now': now },
-            ProjectionExpression: 'pk',
-            ReturnConsumedCapacity: 'TOTAL',
-            ExclusiveStartKey,
-          }),
+          new QueryCommand({ ...subscriberQuery(channel, shard, now), ReturnConsumedCapacity: 'TOTAL', ExclusiveStartKey }),
         );
         units += out.ConsumedCapacity?.CapacityUnits ?? 0;
         items += out.Items?.length ?? 0;
