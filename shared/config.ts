@@ -10,7 +10,14 @@ export interface Config {
   defaultChannel: string;
   maxMessageBytes: number;
   maxChannelsPerConnection: number;
+  /** Publishes one connection may make per minute (sendmessage). */
   publishPerMinute: number;
+  /** Publishes all connections of one principal may make per minute together. */
+  principalPublishPerMinute: number;
+  /** Replays (joinchannel with `since` that has something to replay) per connection per minute. */
+  replayPerMinute: number;
+  /** Replays all connections of one principal may ask for per minute together. */
+  principalReplayPerMinute: number;
   channelShards: number;
   historySize: number;
   historyMinutes: number;
@@ -42,6 +49,9 @@ export function config(): Config {
     maxMessageBytes: num('MAX_MESSAGE_BYTES', 16_384),
     maxChannelsPerConnection: num('MAX_CHANNELS_PER_CONNECTION', 50),
     publishPerMinute: num('PUBLISH_PER_MINUTE', 60),
+    principalPublishPerMinute: num('PRINCIPAL_PUBLISH_PER_MINUTE', 240),
+    replayPerMinute: num('REPLAY_PER_MINUTE', 60),
+    principalReplayPerMinute: num('PRINCIPAL_REPLAY_PER_MINUTE', 240),
     channelShards: Math.max(1, Math.floor(num('CHANNEL_SHARDS', 8))),
     historySize: Math.floor(num('HISTORY_SIZE', 100)),
     historyMinutes: num('HISTORY_MINUTES', 15),

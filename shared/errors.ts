@@ -64,8 +64,8 @@ export class MessageTooLargeError extends AirwaveError {
 }
 
 export class TooManyChannelsError extends AirwaveError {
-  constructor(limit: number) {
-    super('too_many_channels', `a connection may be in at most ${limit} channels`, { limit });
+  constructor(limit: number, channel?: string) {
+    super('too_many_channels', `a connection may be in at most ${limit} channels`, channel === undefined ? { limit } : { limit, channel });
     this.name = 'TooManyChannelsError';
   }
 }
@@ -77,9 +77,18 @@ export class ForbiddenError extends AirwaveError {
   }
 }
 
+/** Which budget a `rate_limited` refusal spent: publishes or replays, per connection or per principal. */
+export type BudgetName = 'publish' | 'replay';
+export type BudgetScope = 'connection' | 'principal';
+
 export class RateLimitedError extends AirwaveError {
-  constructor(retryAfterSeconds: number) {
-    super('rate_limited', 'publish budget spent, retry later', { retryAfter: retryAfterSeconds });
+  constructor(retryAfterSeconds: number, budget: BudgetName = 'publish', scope: BudgetScope = 'connection', channel?: string) {
+    super('rate_limited', `${budget} budget spent, retry later`, {
+      retryAfter: retryAfterSeconds,
+      budget,
+      scope,
+      ...(channel === undefined ? {} : { channel }),
+    });
     this.name = 'RateLimitedError';
   }
 }

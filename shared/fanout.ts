@@ -6,11 +6,12 @@
  * - 429 (throttled or client buffer full): retried with exponential backoff and full jitter;
  * - other failures (timeouts, 5xx): retried a few times, then counted as failed, never silently.
  */
+
+import { removeConnection } from './connection-store.js';
 import { FanoutError } from './errors.js';
 import { CLEANUP_CONCURRENCY, DEFAULT_POST_CONCURRENCY, POST_BACKOFF_BASE_MS, POST_BACKOFF_MAX_MS, POST_MAX_ATTEMPTS } from './limits.js';
 import { logger } from './observability.js';
 import { type Poster, type PostOutcome, SdkPoster } from './poster.js';
-import { removeConnection } from './store.js';
 
 export interface DeliveryReport {
   /** Posts that API Gateway accepted. */

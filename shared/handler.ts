@@ -27,6 +27,12 @@ export interface RouteContext {
   /** Epoch milliseconds when the connection was opened (drives row TTLs). */
   connectedAt: number;
   rights: Rights;
+  /**
+   * Whose budgets a request spends: `sub#<sub>` with AuthMode=jwt (every connection of one
+   * token's subject shares them), `ip#<source ip>` with AuthMode=none (everyone behind one NAT
+   * shares them: there is no better identity without a token).
+   */
+  principalKey: string;
   /** The frame's parsed body; throws `bad_json` / `bad_request` when it is not a safe JSON object. */
   body(): Record<string, unknown>;
 }
@@ -36,16 +42,24 @@ export type RouteResult = { statusCode: number; body?: string };
 export function routeContext(event: WebSocketEvent): RouteContext {
   const rc = event.requestContext;
   let parsed: Record<string, unknown> | undefined;
+  const { authMode } = config();
+  const rights = rightsFromContext(rc.authorizer, authMode);
   return {
     event,
     connectionId: rc.connectionId,
     connectedAt: typeof rc.connectedAt === 'number' ? rc.connectedAt : Date.now(),
-    rights: rightsFromContext(rc.authorizer, config().authMode),
+    rights,
+    principalKey: principalKeyOf(authMode, rights, rc.identity?.sourceIp),
     body() {
       parsed ??= parseFrame(event.body, event.isBase64Encoded);
       return parsed;
     },
   };
+}
+
+/** The budget key of a request's principal (see RouteContext.principalKey). */
+export function principalKeyOf(authMode: 'none' | 'jwt', rights: Rights, sourceIp: string | undefined): string {
+  return authMode === 'jwt' ? `sub#${rights.principal}` : `ip#${sourceIp || 'unknown'}`;
 }
 
 /** The frame for an error: its own for AirwaveError, `internal_error` (and a log line) otherwise. */

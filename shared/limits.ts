@@ -35,8 +35,8 @@ export const BATCH_WRITE_MAX_ITEMS = 25;
 /** How many times a batch with UnprocessedItems is retried before giving up (with backoff). */
 export const BATCH_WRITE_MAX_ATTEMPTS = 8;
 
-/** Publish budget window (PublishPerMinute counts per this window). */
-export const PUBLISH_WINDOW_SECONDS = 60;
+/** Budget window: PublishPerMinute, ReplayPerMinute and the principal budgets count per window. */
+export const BUDGET_WINDOW_SECONDS = 60;
 
 /**
  * Posts in flight for one fan-out. The HTTP agent is sized to match, because SDK v3's default

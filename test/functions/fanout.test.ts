@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/fanout/index.js';
+import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import type { FanoutBatch } from '../../shared/distribute.js';
-import { countSubscriptions, subscribeMany } from '../../shared/store.js';
 import { loadEvent } from '../helpers/events.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 
@@ -21,7 +21,7 @@ describe('functions/fanout', () => {
 
   it('deletes the rows of a gone connection in its batch and counts it', async () => {
     const batch = loadEvent<FanoutBatch>('fanout');
-    await subscribeMany(batch.ids[1], ['news', 'sport'], Date.now());
+    await openConnection(batch.ids[1], ['news', 'sport'], Date.now());
     backend.api.gone.add(batch.ids[1]);
     expect(await handler(batch)).to.deep.equal({ delivered: 3, gone: 1, failed: 0 });
     expect(await countSubscriptions(batch.ids[1])).to.equal(0);
