@@ -28,7 +28,7 @@ import {
   SUBSCRIPTION_PREFIX,
   subscriptionSortKey,
 } from './keys.js';
-import { BUDGET_WINDOW_SECONDS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
+import { BUDGET_WINDOW_SECONDS, CONNECT_SETTLE_MS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
 import { batchWrite, subscriptionItem } from './store.js';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -50,6 +50,7 @@ export async function openConnection(connectionId: string, channels: string[], c
       Item: {
         ...connectionRowKey(connectionId),
         n: unique.length,
+        at: connectedAtMs,
         ttl: connectionTtl(connectedAtMs, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS),
       },
     }),
@@ -70,6 +71,27 @@ export async function connectionExists(connectionId: string): Promise<boolean> {
     }),
   );
   return out.Item !== undefined;
+}
+
+/**
+ * Whether the connection may still be completing its handshake: its row exists and it connected
+ * less than CONNECT_SETTLE_MS ago. API Gateway answers 410 to posts for a connection whose
+ * `$connect` integration has not returned yet (up to its 29 s timeout), although its rows are
+ * already written: such a 410 is no proof that the connection is gone.
+ */
+export async function isEstablishing(connectionId: string, now = Date.now()): Promise<boolean> {
+  const out = await documentClient().send(
+    new GetCommand({
+      TableName: config().tableName,
+      Key: connectionRowKey(connectionId),
+      ConsistentRead: true,
+      // AT is a DynamoDB reserved word.
+      ProjectionExpression: '#at',
+      ExpressionAttributeNames: { '#at': 'at' },
+    }),
+  );
+  const at = out.Item?.at;
+  return typeof at === 'number' && now - at < CONNECT_SETTLE_MS;
 }
 
 async function subscriptionExists(connectionId: string, channel: string): Promise<boolean> {

@@ -35,6 +35,15 @@ export const BATCH_WRITE_MAX_ITEMS = 25;
 /** How many times a batch with UnprocessedItems is retried before giving up (with backoff). */
 export const BATCH_WRITE_MAX_ATTEMPTS = 8;
 
+/**
+ * API Gateway's integration timeout (29 s) plus a second: how long after its `$connect` began a
+ * connection may still be completing its handshake, answering 410 to posts while its rows exist.
+ */
+export const CONNECT_SETTLE_MS = 30_000;
+/** Waits between posts to a connection still completing its handshake (doubling from the first). */
+export const ESTABLISHING_RETRY_FIRST_MS = 100;
+export const ESTABLISHING_RETRY_MAX_MS = 2_000;
+
 /** Budget window: PublishPerMinute, ReplayPerMinute and the principal budgets count per window. */
 export const BUDGET_WINDOW_SECONDS = 60;
 

@@ -53,7 +53,7 @@ describe('fanout', () => {
 
     it("deletes the rows of a connection that answers 410, and not the sender's", async () => {
       await openConnection('sender=', ['lobby', 'other'], Date.now());
-      await openConnection('ghost=', ['lobby', 'other', 'third'], Date.now());
+      await openConnection('ghost=', ['lobby', 'other', 'third'], Date.now() - 60_000); // long established
       await openConnection('alive=', ['lobby'], Date.now());
       api.gone.add('ghost=');
       const report = await broadcast('lobby', '{"n":1}', { exclude: 'sender=', sleep: noSleep });
@@ -62,6 +62,21 @@ describe('fanout', () => {
       expect(await countSubscriptions('ghost=')).to.equal(0);
       expect(await countSubscriptions('sender=')).to.equal(2);
       expect(await countSubscriptions('alive=')).to.equal(1);
+    });
+
+    it('keeps the rows of a connection still completing its handshake and delivers once it is established', async () => {
+      await openConnection('newborn=', ['nursery'], Date.now());
+      api.gone.add('newborn=');
+      const waits: number[] = [];
+      const sleep = async (ms: number) => {
+        waits.push(ms);
+        if (waits.length === 3) api.gone.delete('newborn='); // the $connect integration returned
+      };
+      const report = await broadcast('nursery', '{"n":3}', { sleep });
+      expect(report).to.include({ delivered: 1, gone: 0, failed: 0 });
+      expect(api.frames('newborn=')).to.deep.equal([{ n: 3 }]);
+      expect(await countSubscriptions('newborn=')).to.equal(1);
+      expect(waits).to.deep.equal([100, 200, 400]);
     });
 
     it('retries a 429 until the post is delivered', async () => {
