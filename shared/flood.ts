@@ -20,11 +20,13 @@ import type { ConnectionCloser, Poster } from './poster.js';
 import { errorFrame } from './protocol.js';
 
 /**
- * Connections one container remembers at most. An entry is ~150 bytes, so 10,000 is ~1.5 MB; past
- * it the least recently seen connection is forgotten first (a flooding one is always the most
- * recently seen, so it is never the one forgotten).
+ * Connections one container remembers at most. An entry is about 100 bytes of heap (measured:
+ * 91 bytes with 16-character ids), so 10,000 is about 1 MB; past it the oldest entries not being
+ * closed are forgotten first.
  */
 export const FRAME_LIMITER_MAX_ENTRIES = 10_000;
+/** How often idle entries are swept (one pass over the map, only when a new connection arrives). */
+export const FRAME_LIMITER_SWEEP_MS = 10_000;
 /**
  * How long frames of a closed connection are refused without any work. API Gateway stops
  * invoking for a connection once it is closed; this covers frames already on their way.
@@ -61,12 +63,14 @@ interface Bucket {
 }
 
 /**
- * One token bucket per connection id, in memory. Map order is least recently seen first, so
- * idle entries are swept from the front and the size bound drops the stalest.
+ * One token bucket per connection id, in memory. A frame costs one Map lookup and a little
+ * arithmetic; idle entries are swept in one pass at most every {@link FRAME_LIMITER_SWEEP_MS}
+ * (and when the map is full), never per frame: iterating a Map from its start on every frame
+ * would cost O(entries) per frame once deletions leave holes in V8's table.
  *
  * @example
  * const limiter = new FrameLimiter({ ratePerSecond: 10, burst: 60 });
- * if (limiter.take(connectionId) === 'flood') await closeFloodingConnection(connectionId, 'ping', closer);
+ * if (limiter.take(connectionId) === 'flood') await closeFloodingConnection(connectionId, 'ping');
  */
 export class FrameLimiter {
   private readonly buckets = new Map<string, Bucket>();
@@ -76,6 +80,7 @@ export class FrameLimiter {
   private readonly closedMemoryMs: number;
   private readonly closeRetryMs: number;
   private readonly now: () => number;
+  private nextSweep: number;
 
   constructor(options: FrameLimiterOptions) {
     if (!(options.ratePerSecond >= 0) || !Number.isFinite(options.ratePerSecond)) throw new RangeError('ratePerSecond must be >= 0');
@@ -85,6 +90,7 @@ export class FrameLimiter {
     this.closedMemoryMs = options.closedMemoryMs ?? FLOOD_CLOSED_MEMORY_MS;
     this.closeRetryMs = options.closeRetryMs ?? FLOOD_CLOSE_RETRY_MS;
     this.now = options.now ?? (() => performance.now());
+    this.nextSweep = this.now() + FRAME_LIMITER_SWEEP_MS;
   }
 
   /** Connections currently remembered. */
@@ -96,14 +102,13 @@ export class FrameLimiter {
   take(connectionId: string): FrameVerdict {
     if (this.perMs === 0) return 'allow';
     const now = this.now();
-    // Sweep first, keeping room for a new entry. It may drop this connection's own entry, but only
-    // one equivalent to a fresh one, or the least recently seen when the map is full.
-    this.sweep(now, this.buckets.has(connectionId) ? this.maxEntries : this.maxEntries - 1);
     let bucket = this.buckets.get(connectionId);
-    // Delete and re-insert: the entry moves to the end, keeping the map in least-recently-seen order.
-    if (bucket === undefined) bucket = { tokens: this.burst, last: now, refuseUntil: 0 };
-    else this.buckets.delete(connectionId);
-    this.buckets.set(connectionId, bucket);
+    if (bucket === undefined) {
+      // Only a new entry grows the map, so only then is a sweep ever due.
+      if (now >= this.nextSweep || this.buckets.size >= this.maxEntries) this.sweep(now);
+      bucket = { tokens: this.burst, last: now, refuseUntil: 0 };
+      this.buckets.set(connectionId, bucket);
+    }
     if (bucket.refuseUntil > now) return 'refuse';
     bucket.refuseUntil = 0;
     bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.last) * this.perMs);
@@ -123,15 +128,26 @@ export class FrameLimiter {
   }
 
   /**
-   * Drops entries from the front while there are more than `keep`, or while they carry no
-   * information: a bucket refilled to `burst` behaves exactly like a missing one, and a closed
-   * connection past its memory is gone.
-   * Each entry is dropped once, so the sweep costs O(1) per frame on average.
+   * One pass: drops every entry that carries no information (a bucket refilled to `burst`
+   * behaves exactly like a missing one; a closed connection past its memory is gone). If the map
+   * is still full, forgets the oldest connections down to 90% of the bound (so the next few new
+   * ones do not each pay a pass), keeping those being closed: a forgotten flooder would get a
+   * fresh burst.
    */
-  private sweep(now: number, keep: number): void {
+  private sweep(now: number): void {
+    this.nextSweep = now + FRAME_LIMITER_SWEEP_MS;
     for (const [id, bucket] of this.buckets) {
-      const expires = Math.max(bucket.refuseUntil, bucket.last + (this.burst - bucket.tokens) / this.perMs);
-      if (this.buckets.size <= keep && expires > now) return;
+      if (Math.max(bucket.refuseUntil, bucket.last + (this.burst - bucket.tokens) / this.perMs) <= now) this.buckets.delete(id);
+    }
+    if (this.buckets.size < this.maxEntries) return;
+    const target = Math.floor(this.maxEntries * 0.9);
+    for (const [id, bucket] of this.buckets) {
+      if (this.buckets.size <= target) return;
+      if (bucket.refuseUntil <= now) this.buckets.delete(id);
+    }
+    // Every entry is a connection being closed: the bound still holds, oldest first.
+    for (const id of this.buckets.keys()) {
+      if (this.buckets.size <= target) return;
       this.buckets.delete(id);
     }
   }

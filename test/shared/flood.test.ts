@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { closeFloodingConnection, FLOOD_CLOSE_RETRY_MS, FLOOD_CLOSED_MEMORY_MS, FrameLimiter } from '../../shared/flood.js';
+import {
+  closeFloodingConnection,
+  FLOOD_CLOSE_RETRY_MS,
+  FLOOD_CLOSED_MEMORY_MS,
+  FRAME_LIMITER_SWEEP_MS,
+  FrameLimiter,
+} from '../../shared/flood.js';
 import { logger } from '../../shared/observability.js';
 import type { ConnectionCloser, Poster, PostOutcome } from '../../shared/poster.js';
 
@@ -83,26 +89,29 @@ describe('flood', () => {
       expect(limiter.size).to.equal(0);
     });
 
-    it('forgets connections whose bucket has refilled, so idle entries do not pile up', () => {
+    it('forgets connections whose bucket has refilled, in one pass when a new one arrives after the sweep interval', () => {
       const { limiter, clock } = limiterAt({ ratePerSecond: 10, burst: 20 });
       for (let i = 0; i < 5_000; i++) limiter.take(`conn${i}=`);
-      expect(limiter.size).to.equal(5_000);
-      clock.now += 50; // half a token back: not yet full, nothing forgotten
-      limiter.take(A);
-      expect(limiter.size).to.equal(5_001);
-      clock.now += 60; // the frame's token is back: each of those entries equals no entry at all
+      limiter.take(A); // still busy at the sweep: kept
+      for (let i = 0; i < 25; i++) limiter.take(A);
+      clock.now += FRAME_LIMITER_SWEEP_MS - 1;
       limiter.take(B);
-      expect(limiter.size).to.equal(2);
+      expect(limiter.size, 'no sweep before the interval').to.equal(5_002);
+      clock.now += 1;
+      limiter.take('latecomer=');
+      // The 5,000 refilled long ago and are gone; A (being closed for a minute) and B (seen 1 ms ago) stay.
+      expect(limiter.size).to.equal(3);
+      expect(limiter.take(A)).to.equal('refuse');
     });
 
-    it('holds at most maxEntries connections, dropping the least recently seen, never the flooding one', () => {
+    it('holds at most maxEntries connections, forgetting the oldest first but never one being closed', () => {
       const { limiter } = limiterAt({ ratePerSecond: 10, burst: 3, maxEntries: 100 });
-      for (let i = 0; i < 3; i++) limiter.take(A);
+      for (let i = 0; i < 4; i++) limiter.take(A); // A floods: being closed
       for (let i = 0; i < 1_000; i++) {
         limiter.take(`conn${i}=`);
-        expect(limiter.take(A), `after ${i} others`).to.not.equal('allow');
+        expect(limiter.size).to.be.at.most(100);
+        expect(limiter.take(A), `after ${i} others`).to.equal('refuse');
       }
-      expect(limiter.size).to.equal(100);
     });
 
     it('lets a frame try to close again shortly after a failed close', () => {

@@ -145,8 +145,9 @@ describe('handler', () => {
       const warn = sinon.stub(logger, 'warn');
       for (const error of [new BadRequestError('"message" is required'), new ForbiddenError('news', 'join')])
         frameForError(error, 'joinchannel');
-      expect(warn.getCalls().map((c) => c.args[1].code)).to.deep.equal(['bad_request', 'forbidden']);
-      expect(warn.getCalls().map((c) => c.args[1].route)).to.deep.equal(['joinchannel', 'joinchannel']);
+      const logged = warn.getCalls().map((c) => c.args[1] as Record<string, unknown>);
+      expect(logged.map((l) => l.code)).to.deep.equal(['bad_request', 'forbidden']);
+      expect(logged.map((l) => l.route)).to.deep.equal(['joinchannel', 'joinchannel']);
     });
 
     it('logs an internal failure at ERROR, not as a refusal, and answers internal_error', async () => {
