@@ -25,6 +25,17 @@ export interface Config {
   postRateLimit: number;
   postBurstLimit: number;
   fanoutFunction: string | undefined;
+  /**
+   * Frames per second one connection may send to one route's container, sustained
+   * (FrameRateLimit, default 10; 0 turns the flood limit off). Past it the connection is closed.
+   */
+  frameRateLimit: number;
+  /**
+   * Frames one connection may send at once before the sustained rate applies (FrameBurstLimit,
+   * default 60: above MaxChannelsPerConnection's default 50, because a reconnecting client
+   * rejoins every channel with one joinchannel frame each, all at once).
+   */
+  frameBurstLimit: number;
 }
 
 let cached: Config | undefined;
@@ -59,6 +70,8 @@ export function config(): Config {
     postRateLimit: Math.max(1, num('POST_RATE_LIMIT', 9500)),
     postBurstLimit: Math.max(1, num('POST_BURST_LIMIT', 4750)),
     fanoutFunction: env.FANOUT_FUNCTION || undefined,
+    frameRateLimit: num('FRAME_RATE_LIMIT', 10),
+    frameBurstLimit: Math.max(1, Math.floor(num('FRAME_BURST_LIMIT', 60))),
   };
   return cached;
 }

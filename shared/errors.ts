@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'too_many_channels'
   | 'forbidden'
   | 'rate_limited'
+  | 'flooding'
   | 'history_gap'
   | 'internal_error';
 
@@ -93,6 +94,17 @@ export class RateLimitedError extends AirwaveError {
   }
 }
 
+/**
+ * The connection sent frames faster than FrameRateLimit / FrameBurstLimit allow. Its frame is
+ * posted to the connection just before the service closes it (shared/flood.ts).
+ */
+export class FloodingError extends AirwaveError {
+  constructor() {
+    super('flooding', 'too many frames; the connection is closed');
+    this.name = 'FloodingError';
+  }
+}
+
 /** Thrown at $connect to refuse the upgrade with an HTTP status (API Gateway style). */
 export class ConnectRefusedError extends Error {
   readonly statusCode: 401 | 403;
@@ -108,5 +120,18 @@ export class FanoutError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'FanoutError';
+  }
+}
+
+/**
+ * The fan-out worker's event is not a batch as a publisher makes it (shared/distribute.ts
+ * `parseFanoutBatch`). Nothing is posted. Lambda reports it as the invocation's FunctionError
+ * (errorType `InvalidFanoutBatchError`; `code` is stable, the message names the field).
+ */
+export class InvalidFanoutBatchError extends Error {
+  readonly code = 'invalid_fanout_batch';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidFanoutBatchError';
   }
 }

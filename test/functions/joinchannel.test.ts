@@ -8,7 +8,7 @@ import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
 describe('functions/joinchannel', () => {
   let backend: TestBackend;
   before(async () => {
-    backend = await startBackend({ MAX_CHANNELS_PER_CONNECTION: '3', HISTORY_SIZE: '5', REPLAY_PER_MINUTE: '2' });
+    backend = await startBackend({ MAX_CHANNELS_PER_CONNECTION: '3', HISTORY_SIZE: '5', REPLAY_PER_MINUTE: '2', FRAME_RATE_LIMIT: '0' });
     // Joins are conditional on the connection row that $connect writes.
     for (const id of ['L0SM9cOFvHcCIhw=', 'j1=', 'j2=', 'j4=', 'j5=', 'j6=', 'j7=', 'j8=']) await openConnection(id, [], Date.now());
   });
