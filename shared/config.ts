@@ -62,7 +62,7 @@ export function config(): Config {
     publishPerMinute: num('PUBLISH_PER_MINUTE', 60),
     principalPublishPerMinute: num('PRINCIPAL_PUBLISH_PER_MINUTE', 240),
     replayPerMinute: num('REPLAY_PER_MINUTE', 60),
-    principalReplayPerMinute: num('PRINCIPAL_REPLAY_PER_MINUTE', 240),
+    principalReplayPerMinute: num('PRINCIPAL_REPLAY_PER_MINUTE', 600),
     channelShards: Math.max(1, Math.floor(num('CHANNEL_SHARDS', 8))),
     historySize: Math.floor(num('HISTORY_SIZE', 100)),
     historyMinutes: num('HISTORY_MINUTES', 15),

@@ -120,7 +120,9 @@ describe('client churn, end to end on the local stack', function () {
       idleSeconds: IDLE_SECONDS,
       maxConnectionSeconds: MAX_CONNECTION_SECONDS,
       // History is not what this test is about: keep every message of the run.
-      parameterOverrides: { HistorySize: '2000' },
+      // Every client here is one principal (AuthMode=none: one source IP), reconnecting all the
+      // time: budgets are not what this test is about either (test/e2e/abuse-budgets.test.ts).
+      parameterOverrides: { HistorySize: '2000', PrincipalReplayPerMinute: '100000', ReplayPerMinute: '100000' },
       environment: { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
       log: () => undefined,
       functionLog: (id, line) => {
@@ -141,6 +143,8 @@ describe('client churn, end to end on the local stack', function () {
       body: JSON.stringify({ channel: 'warm-up', message: 0 }),
     });
     expect(warm.status).to.equal(200);
+    // Listening before joining: a join acked while later clients still arrive must count.
+    const joined = new Set<Member>();
     for (const { group, count, channel, options } of GROUPS) {
       for (let i = 0; i < count; i++) {
         await sleep(ARRIVAL_EVERY_MS);
@@ -150,12 +154,11 @@ describe('client churn, end to end on the local stack', function () {
         client.on('message', (event) => member.messages.push(event));
         client.on('gap', (event) => member.gaps.push(event));
         client.on('error', (event) => member.errors.push(`${event.code}: ${event.message}`));
+        client.on('joined', () => joined.add(member));
         client.join(channel);
         members.push(member);
       }
     }
-    const joined = new Set<Member>();
-    for (const member of members) member.client.on('joined', () => joined.add(member));
     expect(await waitFor(() => joined.size === members.length, SETTLE_MS), `${joined.size} of ${members.length} joined`).to.equal(true);
 
     // Publisher: message n of the busy channel goes out no earlier than n * 50 ms; the quiet
