@@ -1,14 +1,15 @@
 /**
- * The `$connect` integration: joins the default channel and `?channels=` in one batch write,
- * echoes the `airwave` subprotocol when the client offered it (a browser carrying its token as a
- * subprotocol must get one of its offers back, or it drops the socket), and refuses the upgrade
- * with a status code (400 bad channel list, 403 not allowed) otherwise.
+ * The `$connect` integration: joins the default channel (when the rights cover it) and
+ * `?channels=` in one batch write, echoes the `airwave` subprotocol when the client offered it
+ * (a browser carrying its token as a subprotocol must get one of its offers back, or it drops
+ * the socket), and refuses the upgrade with a status code (400 bad channel list, 403 not
+ * allowed) otherwise.
  */
 import { config } from './config.js';
 import { AirwaveError, ConnectRefusedError } from './errors.js';
 import { routeContext, type WebSocketEvent } from './handler.js';
 import { logger, redactQuery } from './observability.js';
-import { assertCanJoin } from './policy.js';
+import { assertCanJoin, canJoin } from './policy.js';
 import { subscribeMany } from './store.js';
 import { parseChannelList } from './validate.js';
 
@@ -29,7 +30,10 @@ export async function connect(event: WebSocketEvent): Promise<ConnectResult> {
   try {
     const { defaultChannel, maxChannelsPerConnection } = config();
     const requested = parseChannelList(query.channels);
-    const channels = [...new Set(defaultChannel ? [defaultChannel, ...requested] : requested)];
+    // The default channel is a channel like any other: a connection whose rights do not cover
+    // it is not subscribed (it is not refused either; AuthMode=none's open rights cover it).
+    const withDefault = defaultChannel && canJoin(ctx.rights, defaultChannel);
+    const channels = [...new Set(withDefault ? [defaultChannel, ...requested] : requested)];
     if (channels.length > maxChannelsPerConnection) throw new ConnectRefusedError(403, 'too many channels');
     for (const channel of requested) assertCanJoin(ctx.rights, channel);
     if (channels.length > 0) await subscribeMany(ctx.connectionId, channels, ctx.connectedAt);

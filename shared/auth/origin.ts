@@ -7,6 +7,8 @@
  * connect. It does nothing against scripts and curl, which send any Origin they like: that is
  * what the token is for.
  */
+import { isWildcardTooBroad } from './public-suffix.js';
+import { AuthConfigError } from './refusal.js';
 
 /** A parsed `ALLOWED_ORIGINS` value. */
 export interface OriginAllowlist {
@@ -75,11 +77,13 @@ export function parseAllowedOrigins(raw: string | undefined): OriginAllowlist {
     }
     const wildcard = /^([a-z]+:\/\/)\*\.(.+)$/i.exec(entry);
     const url = parseOrigin(wildcard ? `${wildcard[1]}${WILDCARD_LABEL}.${wildcard[2]}` : entry);
-    if (!url || url.hostname.includes('*')) throw new Error(`ALLOWED_ORIGINS entry is not an origin: "${entry}"`);
+    if (!url || url.hostname.includes('*')) throw new AuthConfigError(`ALLOWED_ORIGINS entry is not an origin: "${entry}"`);
     if (wildcard) {
       const domain = url.hostname.slice(WILDCARD_LABEL.length + 1);
-      // `https://*.com` would allow every .com site: a wildcard needs at least two labels.
-      if (!domain.includes('.') && domain !== 'localhost') throw new Error(`ALLOWED_ORIGINS wildcard is too broad: "${entry}"`);
+      // `https://*.com`, `*.github.io` or `*.amazonaws.com` would let in pages anyone can host.
+      // `*.localhost` is kept: browsers resolve those names to this machine only (RFC 6761).
+      if (domain !== 'localhost' && isWildcardTooBroad(domain))
+        throw new AuthConfigError(`ALLOWED_ORIGINS wildcard covers a public suffix: "${entry}"`);
       wildcards.push({ protocol: url.protocol, domain, port: url.port });
     } else {
       exact.add(url.origin);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { isOriginAllowed, parseAllowedOrigins } from '../../../shared/auth/origin.js';
+import { AuthConfigError } from '../../../shared/auth/refusal.js';
 
 describe('auth/origin', () => {
   describe('parseAllowedOrigins', () => {
@@ -37,8 +38,33 @@ describe('auth/origin', () => {
       }
     });
 
-    it('refuses a wildcard over a whole top-level domain', () => {
-      expect(() => parseAllowedOrigins('https://*.com')).to.throw(/too broad/);
+    it('refuses a wildcard over a public suffix, ICANN or private, or over a domain that holds one', () => {
+      for (const entry of [
+        'https://*.com',
+        'https://*.co.uk',
+        'https://*.github.io',
+        'https://*.cloudfront.net',
+        'https://*.amazonaws.com',
+        'https://*.s3.amazonaws.com',
+        'https://*.execute-api.us-east-1.amazonaws.com',
+        'https://*.herokuapp.com',
+        'https://*.appspot.com',
+      ])
+        expect(() => parseAllowedOrigins(entry), entry).to.throw(AuthConfigError, /covers a public suffix/);
+    });
+
+    it('accepts a wildcard under a registrable domain, whoever its suffix belongs to', () => {
+      for (const entry of [
+        'https://*.example.com',
+        'https://*.example.co.uk',
+        'https://*.mybucket.s3.amazonaws.com',
+        'https://*.octocat.github.io',
+        'http://*.localhost:5173',
+      ])
+        expect(parseAllowedOrigins(entry).wildcards, entry).to.have.length(1);
+      const allow = parseAllowedOrigins('https://*.octocat.github.io');
+      expect(isOriginAllowed(allow, 'https://docs.octocat.github.io')).to.equal(true);
+      expect(isOriginAllowed(allow, 'https://attacker.github.io')).to.equal(false);
     });
   });
 
