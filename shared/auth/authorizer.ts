@@ -126,7 +126,7 @@ export async function authorizer(event: AuthorizerEvent): Promise<AuthorizerResu
   const origin = originOf(event)?.slice(0, LOGGED_ORIGIN_LENGTH);
   try {
     if (typeof event.methodArn !== 'string' || event.methodArn === '') throw new Error('event has no methodArn');
-    const { rights, source } = await decide(event, currentSettings());
+    const { rights, source } = await decide(event, await currentSettings());
     logger.info('connect authorized', {
       principal: rights.principal,
       tokenSource: source,

@@ -6,7 +6,7 @@
  * rather than guessing (an unknown AUTH_MODE must never fall back to the open mode).
  */
 import { isValidPattern } from '../policy.js';
-import { type OriginAllowlist, parseAllowedOrigins } from './origin.js';
+import { hasWildcardOrigin, type OriginAllowlist, parseAllowedOrigins, type WildcardCheck } from './origin.js';
 import { AuthConfigError } from './refusal.js';
 
 /** Default of MAX_TOKEN_LIFETIME_SECONDS (the MaxTokenLifetimeSeconds parameter): one day. */
@@ -102,7 +102,8 @@ function userChannels(raw: string | undefined): string[] {
 
 /**
  * Reads the settings from an environment (`process.env` by default). Throws an AuthConfigError
- * on any misconfiguration.
+ * on any misconfiguration. `isWildcardTooBroad` (public-suffix.ts) checks wildcard origins;
+ * without it a wildcard entry is refused.
  *
  * @example
  * ```ts
@@ -115,11 +116,11 @@ function userChannels(raw: string | undefined): string[] {
  * s.key; // { kind: 'jwks', url: URL }
  * ```
  */
-export function authSettings(env: NodeJS.ProcessEnv = process.env): AuthSettings {
+export function authSettings(env: NodeJS.ProcessEnv = process.env, isWildcardTooBroad?: WildcardCheck): AuthSettings {
   const rawMode = nonEmpty(env.AUTH_MODE) ?? 'none';
   if (rawMode !== 'none' && rawMode !== 'jwt') throw new AuthConfigError('AUTH_MODE must be none or jwt');
   const base = {
-    origins: parseAllowedOrigins(env.ALLOWED_ORIGINS),
+    origins: parseAllowedOrigins(env.ALLOWED_ORIGINS, isWildcardTooBroad),
     allowMissingOrigin: env.ALLOW_MISSING_ORIGIN === 'true',
   };
   if (rawMode === 'none') return { mode: 'none', ...base };
@@ -169,12 +170,17 @@ let cached: { key: string; settings?: AuthSettings; error?: unknown } | undefine
  * Lambda function does not change while it lives) and served from memory afterwards. A
  * configuration error is remembered too, so every connection fails the same way. Tests that
  * change `process.env` get fresh settings: the cache is keyed on the values read.
+ *
+ * The Public Suffix List is imported only when ALLOWED_ORIGINS holds a wildcard: it adds about
+ * 250 KB of code to evaluate, which a cold start without wildcards need not pay (a dynamic
+ * import stays lazy in the esbuild bundle).
  */
-export function currentSettings(env: NodeJS.ProcessEnv = process.env): AuthSettings {
+export async function currentSettings(env: NodeJS.ProcessEnv = process.env): Promise<AuthSettings> {
   const key = JSON.stringify(SETTING_VARIABLES.map((name) => env[name] ?? null));
   if (cached?.key !== key) {
+    const check = hasWildcardOrigin(env.ALLOWED_ORIGINS) ? (await import('./public-suffix.js')).isWildcardTooBroad : undefined;
     try {
-      cached = { key, settings: authSettings(env) };
+      cached = { key, settings: authSettings(env, check) };
     } catch (error) {
       cached = { key, error };
     }

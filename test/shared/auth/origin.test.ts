@@ -1,6 +1,10 @@
 import { expect } from 'chai';
-import { isOriginAllowed, parseAllowedOrigins } from '../../../shared/auth/origin.js';
+import { isOriginAllowed, parseAllowedOrigins as parse } from '../../../shared/auth/origin.js';
+import { isWildcardTooBroad } from '../../../shared/auth/public-suffix.js';
 import { AuthConfigError } from '../../../shared/auth/refusal.js';
+
+/** As the authorizer parses it: with the Public Suffix List check. */
+const parseAllowedOrigins = (raw: string | undefined) => parse(raw, isWildcardTooBroad);
 
 describe('auth/origin', () => {
   describe('parseAllowedOrigins', () => {
@@ -51,6 +55,11 @@ describe('auth/origin', () => {
         'https://*.appspot.com',
       ])
         expect(() => parseAllowedOrigins(entry), entry).to.throw(AuthConfigError, /covers a public suffix/);
+    });
+
+    it('refuses every wildcard when no public-suffix check is given (fail closed), but not exact origins', () => {
+      expect(() => parse('https://*.example.com')).to.throw(AuthConfigError, /cannot be checked/);
+      expect(parse('https://app.example.com').exact.size).to.equal(1);
     });
 
     it('accepts a wildcard under a registrable domain, whoever its suffix belongs to', () => {

@@ -118,17 +118,32 @@ describe('auth/settings', () => {
   });
 
   describe('currentSettings', () => {
-    it('parses once per container and serves the same settings while the environment is unchanged', () => {
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+    it('parses once per container and serves the same settings while the environment is unchanged', async () => {
       const env = { AUTH_MODE: 'none', ALLOWED_ORIGINS: 'https://app.example.com' };
-      const first = currentSettings(env);
-      expect(currentSettings({ ...env })).to.equal(first);
-      expect(currentSettings({ ...env, ALLOWED_ORIGINS: 'https://b.example.com' })).to.not.equal(first);
+      const first = await currentSettings(env);
+      expect(await currentSettings({ ...env })).to.equal(first);
+      expect(await currentSettings({ ...env, ALLOWED_ORIGINS: 'https://b.example.com' })).to.not.equal(first);
     });
 
-    it('remembers a configuration error: every invocation fails the same way', () => {
+    it('remembers a configuration error: every invocation fails the same way', async () => {
       const env = { AUTH_MODE: 'jwt', JWT_SECRET_PARAMETER: '/airwave/secret', USER_CHANNELS: 'user:{sub}*' };
-      expect(() => currentSettings(env)).to.throw(AuthConfigError, /USER_CHANNELS/);
-      expect(() => currentSettings(env)).to.throw(AuthConfigError, /USER_CHANNELS/);
+      for (let i = 0; i < 2; i += 1) {
+        const error = await failure(currentSettings(env));
+        expect(error).to.be.instanceOf(AuthConfigError);
+        expect((error as Error).message).to.match(/USER_CHANNELS/);
+      }
+    });
+
+    it('checks wildcard origins against the Public Suffix List, loaded only for them', async () => {
+      expect((await currentSettings({ ALLOWED_ORIGINS: 'https://*.example.com' })).origins.wildcards).to.have.length(1);
+      const error = await failure(currentSettings({ ALLOWED_ORIGINS: 'https://app.example.com, https://*.github.io' }));
+      expect((error as Error).message).to.match(/public suffix/);
     });
   });
 });
