@@ -1,15 +1,16 @@
 /**
- * The `$connect` integration: joins the default channel and `?channels=` in one batch write,
- * echoes the `airwave` subprotocol when the client offered it (a browser carrying its token as a
- * subprotocol must get one of its offers back, or it drops the socket), and refuses the upgrade
- * with a status code (400 bad channel list, 403 not allowed) otherwise.
+ * The `$connect` integration: joins the default channel (when the rights cover it) and
+ * `?channels=` in one batch write, echoes the `airwave` subprotocol when the client offered it
+ * (a browser carrying its token as a subprotocol must get one of its offers back, or it drops
+ * the socket), and refuses the upgrade with a status code (400 bad channel list, 403 not
+ * allowed) otherwise.
  */
 import { config } from './config.js';
 import { openConnection } from './connection-store.js';
 import { AirwaveError, ConnectRefusedError } from './errors.js';
 import { routeContext, type WebSocketEvent } from './handler.js';
 import { logger, redactQuery } from './observability.js';
-import { assertCanJoin } from './policy.js';
+import { assertCanJoin, canJoin } from './policy.js';
 import { parseChannelList } from './validate.js';
 
 export const SUBPROTOCOL = 'airwave';
@@ -29,7 +30,10 @@ export async function connect(event: WebSocketEvent): Promise<ConnectResult> {
   try {
     const { defaultChannel, maxChannelsPerConnection } = config();
     const requested = parseChannelList(query.channels);
-    const channels = [...new Set(defaultChannel ? [defaultChannel, ...requested] : requested)];
+    // The default channel is a channel like any other: a connection whose rights do not cover
+    // it is not subscribed (it is not refused either; AuthMode=none's open rights cover it).
+    const withDefault = defaultChannel && canJoin(ctx.rights, defaultChannel);
+    const channels = [...new Set(withDefault ? [defaultChannel, ...requested] : requested)];
     if (channels.length > maxChannelsPerConnection) throw new ConnectRefusedError(403, 'too many channels');
     for (const channel of requested) assertCanJoin(ctx.rights, channel);
     // The connection row is written even with no channel: joins and budgets are conditional on it.
@@ -38,9 +42,12 @@ export async function connect(event: WebSocketEvent): Promise<ConnectResult> {
     const offered = (header(event, 'sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
     return offered.includes(SUBPROTOCOL) ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': SUBPROTOCOL } } : { statusCode: 200 };
   } catch (error) {
-    if (error instanceof ConnectRefusedError) return { statusCode: error.statusCode };
+    if (error instanceof ConnectRefusedError) {
+      logger.warn('connect refused', { reason: error.message });
+      return { statusCode: error.statusCode };
+    }
     if (error instanceof AirwaveError) {
-      logger.info('connect refused', { code: error.code });
+      logger.warn('connect refused', { reason: error.code });
       return { statusCode: error.code === 'forbidden' ? 403 : 400 };
     }
     logger.error('connect failed', error as Error);

@@ -5,23 +5,25 @@
  * - Allow: a policy on exactly the event's `methodArn` (a `…/*\/*` resource does not match
  *   `$connect`, and the connection would be refused) with the rights as `context`, which API
  *   Gateway then attaches to every later event of the connection as `requestContext.authorizer`.
- * - Deny (API Gateway answers 403): origin not allowed, missing Origin where required, or a
- *   `?channels=` entry outside the rights.
+ * - Deny (API Gateway answers 403): origin not allowed, missing Origin where required, a
+ *   rights claim holding an invalid pattern, or a `?channels=` entry outside the rights.
  * - `throw new Error('Unauthorized')` (API Gateway answers 401): no token, or a bad one.
  * - Any other throw (API Gateway answers 500): misconfiguration or a key source that is down.
  *
- * Logs carry the refusal code, the principal and the token's source, never the token, the
- * Sec-WebSocket-Protocol header (which holds it) or the raw query string.
+ * Every refusal is logged at WARN (kept by the default LogLevel) with a `reason` field holding
+ * its stable code; a misconfiguration at ERROR with `reason: config_invalid` and the message
+ * naming the setting. Logs carry the reason, the principal and the token's source, never the
+ * token, the Sec-WebSocket-Protocol header (which holds it) or the raw query string.
  */
 import { logger, metrics, redactQuery } from '../observability.js';
 import { canJoin, OPEN_RIGHTS, type Rights, rightsToContext } from '../policy.js';
-import { rightsFromClaims } from './claims.js';
+import { assertContextFits, rightsFromClaims, userChannelPatterns } from './claims.js';
 import { verificationKey } from './keys.js';
 import { isOriginAllowed } from './origin.js';
-import { AuthRefusedError } from './refusal.js';
+import { AuthConfigError, AuthRefusedError } from './refusal.js';
 import { type AuthorizerRequest, originOf, requestedChannels, type TokenSource, tokenOf } from './request.js';
-import { type AuthSettings, authSettings } from './settings.js';
-import { verifyToken } from './verify.js';
+import { type AuthSettings, currentSettings } from './settings.js';
+import { KeyUnavailableError, verifyToken } from './verify.js';
 
 /** The REQUEST authorizer event of a WebSocket `$connect` (the fields read here). */
 export interface AuthorizerEvent extends AuthorizerRequest {
@@ -71,8 +73,29 @@ async function rightsOf(event: AuthorizerEvent, settings: AuthSettings): Promise
   if (!found) throw new AuthRefusedError('token_missing');
   // settings.key is always set in jwt mode (authSettings throws otherwise).
   const key = await verificationKey(settings.key as NonNullable<AuthSettings['key']>);
-  const claims = await verifyToken(found.token, key, { issuer: settings.issuer, audience: settings.audience });
-  return { rights: rightsFromClaims(claims), source: found.source };
+  const claims = await verifyToken(found.token, key, {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
+  });
+  return { rights: withUserChannels(rightsFromClaims(claims), settings.userChannels ?? []), source: found.source };
+}
+
+/**
+ * Adds the stack's per-user channels (USER_CHANNELS, `{sub}` replaced) to the join rights. A
+ * principal that cannot stand in a channel name gets none, and a WARN line says so: the
+ * connection itself is still the token's to decide.
+ */
+function withUserChannels(rights: Rights, templates: readonly string[]): Rights {
+  if (templates.length === 0) return rights;
+  const added = userChannelPatterns(rights.principal, templates);
+  if (!added) {
+    logger.warn('user channels skipped', { reason: 'sub_not_channel_safe', principal: rights.principal });
+    return rights;
+  }
+  const widened = { ...rights, join: [...new Set([...rights.join, ...added])] };
+  assertContextFits(widened);
+  return widened;
 }
 
 /**
@@ -103,7 +126,7 @@ export async function authorizer(event: AuthorizerEvent): Promise<AuthorizerResu
   const origin = originOf(event)?.slice(0, LOGGED_ORIGIN_LENGTH);
   try {
     if (typeof event.methodArn !== 'string' || event.methodArn === '') throw new Error('event has no methodArn');
-    const { rights, source } = await decide(event, authSettings());
+    const { rights, source } = await decide(event, await currentSettings());
     logger.info('connect authorized', {
       principal: rights.principal,
       tokenSource: source,
@@ -114,13 +137,17 @@ export async function authorizer(event: AuthorizerEvent): Promise<AuthorizerResu
     return policy(rights.principal, 'Allow', event.methodArn, rightsToContext(rights));
   } catch (error) {
     if (error instanceof AuthRefusedError) {
-      logger.info('connect refused', { code: error.code, status: error.statusCode, origin });
+      logger.warn('connect refused', { reason: error.code, status: error.statusCode, origin });
       metrics.addMetric('ConnectRefused', 'Count', 1);
       if (error.statusCode === 403) return policy('refused', 'Deny', event.methodArn);
       // API Gateway turns exactly this message into a 401.
       throw new Error('Unauthorized');
     }
-    logger.error('authorizer failed', { errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
+    // Not the client's doing: configuration, the key source, or a bug. The message names a
+    // setting or a failing service, never a secret (AuthConfigError, KeyUnavailableError).
+    const reason =
+      error instanceof AuthConfigError ? 'config_invalid' : error instanceof KeyUnavailableError ? 'key_unavailable' : 'internal';
+    logger.error('authorizer failed', { reason, errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
     metrics.addMetric('AuthorizerErrors', 'Count', 1);
     // Anything but 'Unauthorized' becomes a 500; the message never reaches the client.
     throw new Error('authorizer failed');

@@ -7,6 +7,14 @@
  * connect. It does nothing against scripts and curl, which send any Origin they like: that is
  * what the token is for.
  */
+import { AuthConfigError } from './refusal.js';
+
+/**
+ * Whether `*.<domain>` would let in pages strangers can host: public-suffix.ts
+ * `isWildcardTooBroad`. Passed in rather than imported, so that the Public Suffix List (about
+ * 250 KB of code) is only loaded, lazily, by stacks whose allowlist holds a wildcard.
+ */
+export type WildcardCheck = (domain: string) => boolean;
 
 /** A parsed `ALLOWED_ORIGINS` value. */
 export interface OriginAllowlist {
@@ -50,18 +58,22 @@ function parseOrigin(value: string): URL | undefined {
   return url;
 }
 
+/** Whether a raw `ALLOWED_ORIGINS` value holds a wildcard entry (and so needs a WildcardCheck). */
+export const hasWildcardOrigin = (raw: string | undefined): boolean => /(^|,)\s*[a-z]+:\/\/\*\./i.test(raw ?? '');
+
 /**
- * Parses the comma-separated `ALLOWED_ORIGINS`. Throws on an entry that is not an origin, a
- * wildcard origin or `*`: a typo in an allowlist must break the deploy loudly, not silently
- * refuse (or allow) the wrong sites.
+ * Parses the comma-separated `ALLOWED_ORIGINS`. Throws an AuthConfigError on an entry that is
+ * not an origin, a wildcard origin or `*`, and on a wildcard that `isTooBroad` refuses: a typo
+ * in an allowlist must break loudly, not silently refuse (or allow) the wrong sites. A wildcard
+ * without `isTooBroad` to check it is refused too.
  *
  * @example
  * ```ts
- * const allow = parseAllowedOrigins('https://app.example.com, https://*.example.com');
+ * const allow = parseAllowedOrigins('https://app.example.com, https://*.example.com', isWildcardTooBroad);
  * isOriginAllowed(allow, 'https://a.b.example.com'); // true
  * ```
  */
-export function parseAllowedOrigins(raw: string | undefined): OriginAllowlist {
+export function parseAllowedOrigins(raw: string | undefined, isTooBroad?: WildcardCheck): OriginAllowlist {
   const exact = new Set<string>();
   const wildcards: WildcardOrigin[] = [];
   let any = false;
@@ -75,11 +87,15 @@ export function parseAllowedOrigins(raw: string | undefined): OriginAllowlist {
     }
     const wildcard = /^([a-z]+:\/\/)\*\.(.+)$/i.exec(entry);
     const url = parseOrigin(wildcard ? `${wildcard[1]}${WILDCARD_LABEL}.${wildcard[2]}` : entry);
-    if (!url || url.hostname.includes('*')) throw new Error(`ALLOWED_ORIGINS entry is not an origin: "${entry}"`);
+    if (!url || url.hostname.includes('*')) throw new AuthConfigError(`ALLOWED_ORIGINS entry is not an origin: "${entry}"`);
     if (wildcard) {
       const domain = url.hostname.slice(WILDCARD_LABEL.length + 1);
-      // `https://*.com` would allow every .com site: a wildcard needs at least two labels.
-      if (!domain.includes('.') && domain !== 'localhost') throw new Error(`ALLOWED_ORIGINS wildcard is too broad: "${entry}"`);
+      // `https://*.com`, `*.github.io` or `*.amazonaws.com` would let in pages anyone can host.
+      // `*.localhost` is kept: browsers resolve those names to this machine only (RFC 6761).
+      if (domain !== 'localhost') {
+        if (!isTooBroad) throw new AuthConfigError(`ALLOWED_ORIGINS wildcard cannot be checked against the public suffix list: "${entry}"`);
+        if (isTooBroad(domain)) throw new AuthConfigError(`ALLOWED_ORIGINS wildcard covers a public suffix: "${entry}"`);
+      }
       wildcards.push({ protocol: url.protocol, domain, port: url.port });
     } else {
       exact.add(url.origin);

@@ -21,11 +21,17 @@ export type TokenRefusalCode =
   | 'token_not_yet_valid'
   | 'token_wrong_issuer'
   | 'token_wrong_audience'
+  | 'token_lifetime_too_long'
   | 'token_claims_invalid'
   | 'claims_too_large';
 
-/** Refusals answered 403: the caller is identified (or needs no identity) but is not allowed. */
-export type AccessRefusalCode = 'origin_not_allowed' | 'origin_missing' | 'channel_not_allowed';
+/**
+ * Refusals answered 403: the caller is identified (or needs no identity) but is not allowed.
+ * `rights_pattern_invalid` is a valid token whose rights claims hold a pattern outside the
+ * documented forms (policy.ts): a misconfigured identity provider, whose tokens must neither
+ * quietly gain nor quietly lose rights.
+ */
+export type AccessRefusalCode = 'origin_not_allowed' | 'origin_missing' | 'channel_not_allowed' | 'rights_pattern_invalid';
 
 /** Every reason the authorizer refuses a connection. These codes are logged, never tokens. */
 export type RefusalCode = TokenRefusalCode | AccessRefusalCode;
@@ -43,11 +49,13 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalCode, 401 | 403>> = Object.f
   token_not_yet_valid: 401,
   token_wrong_issuer: 401,
   token_wrong_audience: 401,
+  token_lifetime_too_long: 401,
   token_claims_invalid: 401,
   claims_too_large: 401,
   origin_not_allowed: 403,
   origin_missing: 403,
   channel_not_allowed: 403,
+  rights_pattern_invalid: 403,
 });
 
 /**
@@ -66,5 +74,22 @@ export class AuthRefusedError extends ConnectRefusedError {
     super(REFUSAL_STATUS[code], code);
     this.name = 'AuthRefusedError';
     this.code = code;
+  }
+}
+
+/**
+ * The authorizer's configuration is wrong (an unknown AUTH_MODE, a bad ALLOWED_ORIGINS entry, a
+ * JWKS without an audience, ...). Every connection then fails closed with a 500, and the
+ * authorizer logs this message, which names the setting and never holds a secret.
+ *
+ * @example
+ * ```ts
+ * throw new AuthConfigError('AUTH_MODE must be none or jwt');
+ * ```
+ */
+export class AuthConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthConfigError';
   }
 }

@@ -35,6 +35,12 @@ export type VerificationKey = { kind: 'hmac'; secret: Uint8Array } | { kind: 'pu
 export interface VerifyOptions {
   issuer?: string;
   audience?: string[];
+  /**
+   * The longest validity a token may claim: `exp - iat` (the lifetime it was issued with), and
+   * `exp - now` (what is left of it, which also catches an `iat` set in the future or left out).
+   * Unset: no bound.
+   */
+  maxLifetimeSeconds?: number;
   /** The time to verify at; tests pin it. Defaults to now. */
   currentDate?: Date;
 }
@@ -85,7 +91,8 @@ export function refusalFor(error: unknown): Error {
 
 /**
  * Verifies `token` and returns its claims, or throws an AuthRefusedError (401) or a
- * KeyUnavailableError (500). `exp` and `sub` are required.
+ * KeyUnavailableError (500). `exp` and `sub` are required, and the validity is bounded by
+ * `maxLifetimeSeconds` when it is set.
  *
  * @example
  * ```ts
@@ -100,13 +107,30 @@ export async function verifyToken(token: string, key: VerificationKey, options: 
     requiredClaims: ['exp', 'sub'],
     currentDate: options.currentDate,
   };
+  let payload: JWTPayload;
   try {
     const result =
       key.kind === 'hmac'
         ? await jwtVerify(token, key.secret, { ...common, algorithms: [...HMAC_ALGORITHMS] })
         : await jwtVerify(token, key.getKey, { ...common, algorithms: [...PUBLIC_KEY_ALGORITHMS] });
-    return result.payload;
+    payload = result.payload;
   } catch (error) {
     throw refusalFor(error);
   }
+  assertLifetime(payload, options);
+  return payload;
+}
+
+/**
+ * Refuses a token valid for longer than `maxLifetimeSeconds`: a leaked 100-year token is a
+ * credential nobody can take back (revocation is not checked after $connect), and an issuer that
+ * mints one is misconfigured.
+ */
+function assertLifetime(claims: JWTPayload, options: VerifyOptions): void {
+  const max = options.maxLifetimeSeconds;
+  if (max === undefined || typeof claims.exp !== 'number') return;
+  const now = Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
+  const issuedFor = typeof claims.iat === 'number' ? claims.exp - claims.iat : 0;
+  // The clock tolerance keeps a token minted at exactly the maximum valid despite skew.
+  if (issuedFor > max || claims.exp - now > max + CLOCK_TOLERANCE_SECONDS) throw new AuthRefusedError('token_lifetime_too_long');
 }

@@ -4,6 +4,7 @@ import { createLocalJWKSet } from 'jose';
 import sinon from 'sinon';
 import { handler } from '../../functions/authorizer/index.js';
 import { setKeyDependencies } from '../../shared/auth/keys.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../../shared/auth/settings.js';
 import { logger } from '../../shared/observability.js';
 import { OPEN_RIGHTS, rightsToContext } from '../../shared/policy.js';
 import { claims, confusedToken, hmacToken, noneToken, OTHER_SECRET, rsaIssuer, SECRET, tamper } from '../shared/auth/tokens.js';
@@ -24,6 +25,8 @@ const ENV_KEYS = [
   'JWT_DEV_SECRET',
   'AWS_LAMBDA_FUNCTION_NAME',
   'AIRWAVE_LOCAL',
+  'MAX_TOKEN_LIFETIME_SECONDS',
+  'USER_CHANNELS',
 ];
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -211,6 +214,52 @@ describe('functions/authorizer', () => {
       );
     });
 
+    it('denies (403) a token whose rights claims hold an invalid pattern, however valid its signature', async () => {
+      for (const bad of [['user:u1*'], ['a*b'], 'public:* user:1*'])
+        expect(await verdict(event({ query: { token: await hmacToken(claims({ channels: bad })) } })), String(bad)).to.equal('deny');
+      expect(await verdict(event({ query: { token: await hmacToken(claims({ publish: ['user:*x'] })) } }))).to.equal('deny');
+    });
+
+    it(`answers 401 to a token valid for longer than MAX_TOKEN_LIFETIME_SECONDS (default ${DEFAULT_MAX_TOKEN_LIFETIME_SECONDS})`, async () => {
+      const now = nowSeconds();
+      expect(await verdict(event({ query: { token: await hmacToken(claims({ exp: now + 100 * 365 * 86_400 })) } }))).to.equal(
+        'unauthorized',
+      );
+      expect(await verdict(event({ query: { token: await hmacToken(claims({ iat: undefined, exp: now + 2 * 86_400 })) } }))).to.equal(
+        'unauthorized',
+      );
+      process.env.MAX_TOKEN_LIFETIME_SECONDS = '600';
+      expect(await verdict(event({ query: { token: await hmacToken(claims({ exp: now + 3600 })) } }))).to.equal('unauthorized');
+      expect(await verdict(event({ query: { token: await hmacToken(claims({ exp: now + 600 })) } }))).to.equal('allow');
+    });
+
+    it('adds the USER_CHANNELS patterns, {sub} replaced, to the join rights', async () => {
+      process.env.USER_CHANNELS = 'user:{sub} user:{sub}:*';
+      const result = await handler(
+        event({ query: { token: await hmacToken(claims({ sub: 'alice', channels: ['public:*'] })), channels: 'user:alice' } }),
+      );
+      expect(result.context).to.deep.include({ principal: 'alice', join: 'public:* user:alice user:alice:*' });
+      const bob = await hmacToken(claims({ sub: 'bob', channels: ['public:*'] }));
+      expect(await verdict(event({ query: { token: bob, channels: 'user:alice' } }))).to.equal('deny');
+    });
+
+    it('gives a sub that cannot stand in a channel name no USER_CHANNELS patterns, and says so at WARN', async () => {
+      process.env.USER_CHANNELS = 'user:{sub} user:{sub}:*';
+      const warn = sinon.spy(logger, 'warn');
+      for (const sub of ['bob:x', 'bob*', 'a b']) {
+        const result = await handler(event({ query: { token: await hmacToken(claims({ sub, channels: ['public:*'] })) } }));
+        expect(result.context, sub).to.deep.include({ join: 'public:*' });
+      }
+      expect(warn.callCount).to.equal(3);
+      expect(warn.firstCall.args[1]).to.deep.include({ reason: 'sub_not_channel_safe' });
+    });
+
+    it('fails every connection closed (500) on an invalid USER_CHANNELS pattern', async () => {
+      process.env.USER_CHANNELS = 'user:{sub}*';
+      expect(await verdict(event({ query: { token: await hmacToken() } }))).to.equal('error');
+      expect(await verdict(event())).to.equal('error');
+    });
+
     it('denies (403) a valid token asking in ?channels= for a channel outside its rights', async () => {
       const token = await hmacToken();
       expect(await verdict(event({ query: { token, channels: 'public:news,user:2' } }))).to.equal('deny');
@@ -281,25 +330,107 @@ describe('functions/authorizer', () => {
     beforeEach(() => {
       process.env.AUTH_MODE = 'jwt';
       process.env.JWKS_URL = 'https://issuer.example.com/.well-known/jwks.json';
+      process.env.JWT_AUDIENCE = 'airwave';
     });
+    const forUs = () => claims({ aud: 'airwave' });
 
     it('allows a token signed by a key of the set', async () => {
       const issuer = await rsaIssuer();
       setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks) });
-      expect(await verdict(event({ query: { token: await issuer.sign() } }))).to.equal('allow');
+      expect(await verdict(event({ query: { token: await issuer.sign(forUs()) } }))).to.equal('allow');
+    });
+
+    it('answers 401 to a token of the same issuer for another application', async () => {
+      const issuer = await rsaIssuer();
+      setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks) });
+      expect(await verdict(event({ query: { token: await issuer.sign(claims({ aud: 'other-app' })) } }))).to.equal('unauthorized');
+      expect(await verdict(event({ query: { token: await issuer.sign() } }))).to.equal('unauthorized');
     });
 
     it('answers 401 to an HS256 token signed with the public key as its secret (confusion)', async () => {
       const issuer = await rsaIssuer();
       setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks) });
-      expect(await verdict(event({ query: { token: await confusedToken(issuer) } }))).to.equal('unauthorized');
+      expect(await verdict(event({ query: { token: await confusedToken(issuer, forUs()) } }))).to.equal('unauthorized');
     });
 
     it('answers 401 to an HS256 token signed with the HMAC secret: that key type is not configured', async () => {
       const issuer = await rsaIssuer();
       setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks), fetchParameter });
-      expect(await verdict(event({ query: { token: await hmacToken() } }))).to.equal('unauthorized');
+      expect(await verdict(event({ query: { token: await hmacToken(forUs()) } }))).to.equal('unauthorized');
       expect(fetchParameter.called).to.equal(false);
+    });
+
+    it('fails every connection closed (500) without JWT_AUDIENCE, and logs why at ERROR', async () => {
+      delete process.env.JWT_AUDIENCE;
+      const issuer = await rsaIssuer();
+      setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks) });
+      const error = sinon.spy(logger, 'error');
+      expect(await verdict(event({ query: { token: await issuer.sign() } }))).to.equal('error');
+      expect(await verdict(event())).to.equal('error');
+      expect(error.callCount).to.equal(2);
+      expect(error.firstCall.args[1]).to.deep.include({ reason: 'config_invalid', errorName: 'AuthConfigError' });
+      expect(String((error.firstCall.args[1] as { errorMessage: string }).errorMessage)).to.match(/JWKS_URL needs JWT_AUDIENCE/);
+    });
+  });
+
+  describe('refusal logs', () => {
+    /** The JSON lines Powertools writes while `act` runs, at the template's default level. */
+    async function linesAt(level: string, act: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> {
+      const lines: string[] = [];
+      const capture = (chunk: unknown) => {
+        lines.push(String(chunk));
+        return true;
+      };
+      const saved = logger.getLevelName();
+      logger.setLogLevel(level as 'WARN');
+      const out = sinon.stub(process.stdout, 'write').callsFake(capture);
+      const err = sinon.stub(process.stderr, 'write').callsFake(capture);
+      try {
+        await act();
+      } finally {
+        out.restore();
+        err.restore();
+        logger.setLogLevel(saved);
+      }
+      return lines
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+    }
+
+    it('writes every refusal at WARN, kept by the default LogLevel, with a reason and never the token', async () => {
+      process.env.AUTH_MODE = 'jwt';
+      process.env.JWT_SECRET_PARAMETER = '/airwave/jwt-secret';
+      const now = nowSeconds();
+      const century = await hmacToken(claims({ exp: now + 100 * 365 * 86_400 }));
+      const sloppy = await hmacToken(claims({ channels: ['user:u1*'] }));
+      const good = await hmacToken();
+      const lines = await linesAt('WARN', async () => {
+        await verdict(event({ origin: 'https://evil.example.net', query: { token: good } }));
+        await verdict(event());
+        await verdict(event({ query: { token: century } }));
+        await verdict(event({ query: { token: sloppy } }));
+        await verdict(event({ query: { token: good, channels: 'admin' } }));
+      });
+      const warnings = lines.filter((l) => l.level === 'WARN');
+      expect(warnings.map((l) => l.reason)).to.deep.equal([
+        'origin_not_allowed',
+        'token_missing',
+        'token_lifetime_too_long',
+        'rights_pattern_invalid',
+        'channel_not_allowed',
+      ]);
+      const logged = JSON.stringify(lines);
+      for (const secret of [century, sloppy, good, good.split('.')[2], SECRET]) expect(logged).to.not.include(secret);
+    });
+
+    it('writes a configuration error at ERROR with reason config_invalid, kept by the default LogLevel', async () => {
+      process.env.AUTH_MODE = 'none';
+      process.env.ALLOWED_ORIGINS = 'https://*.github.io';
+      const lines = await linesAt('WARN', () => verdict(event()));
+      expect(lines.map((l) => [l.level, l.reason])).to.deep.equal([['ERROR', 'config_invalid']]);
+      expect(String(lines[0].errorMessage)).to.match(/public suffix/);
     });
   });
 
@@ -312,6 +443,17 @@ describe('functions/authorizer', () => {
       process.env.AUTH_MODE = 'none';
       process.env.ALLOWED_ORIGINS = 'app.example.com';
       expect(await verdict(event())).to.equal('error');
+    });
+
+    it('answers 500 to every origin when the allowlist has a wildcard over a public suffix', async () => {
+      process.env.AUTH_MODE = 'none';
+      for (const suffix of ['co.uk', 'github.io', 'cloudfront.net', 'amazonaws.com', 's3.amazonaws.com']) {
+        process.env.ALLOWED_ORIGINS = `https://app.example.com,https://*.${suffix}`;
+        expect(await verdict(event({ origin: `https://attacker.${suffix}` })), suffix).to.equal('error');
+        expect(await verdict(event({ origin: 'https://app.example.com' })), suffix).to.equal('error');
+      }
+      process.env.ALLOWED_ORIGINS = 'https://*.example.com';
+      expect(await verdict(event({ origin: 'https://a.example.com' }))).to.equal('allow');
     });
   });
 });

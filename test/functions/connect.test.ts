@@ -66,4 +66,42 @@ describe('functions/connect', () => {
       resetConfig();
     }
   });
+
+  describe('the default channel with AuthMode=jwt', () => {
+    beforeEach(() => {
+      process.env.AUTH_MODE = 'jwt';
+      resetConfig();
+    });
+    afterEach(() => {
+      delete process.env.AUTH_MODE;
+      resetConfig();
+    });
+
+    it('is not joined by a connection whose rights do not cover it, which is still accepted', async () => {
+      const event = loadEvent('connect');
+      event.requestContext.connectionId = 'conn7=';
+      event.requestContext.authorizer = { principal: 'u1', join: '', publish: '' };
+      event.queryStringParameters = {};
+      expect((await handler(event)).statusCode).to.equal(200);
+      expect(await countSubscriptions('conn7=')).to.equal(0);
+    });
+
+    it('is joined, with ?channels=, when the rights cover it', async () => {
+      const event = loadEvent('connect');
+      event.requestContext.connectionId = 'conn8=';
+      event.requestContext.authorizer = { principal: 'u1', join: 'default public:*', publish: '' };
+      event.queryStringParameters = { channels: 'public:a' };
+      expect((await handler(event)).statusCode).to.equal(200);
+      expect(await countSubscriptions('conn8=')).to.equal(2);
+    });
+
+    it('is left out of the count against MaxChannelsPerConnection when not joined', async () => {
+      const event = loadEvent('connect');
+      event.requestContext.connectionId = 'conn9=';
+      event.requestContext.authorizer = { principal: 'u1', join: 'room:*', publish: '' };
+      event.queryStringParameters = { channels: 'room:a,room:b,room:c,room:d' };
+      expect((await handler(event)).statusCode).to.equal(200);
+      expect(await countSubscriptions('conn9=')).to.equal(4);
+    });
+  });
 });

@@ -125,7 +125,9 @@ describe('local/stack', function () {
   describe('with AuthMode=jwt', () => {
     let stack: TestStack;
     before(async () => {
-      stack = await startTestStack({ parameterOverrides: { AuthMode: 'jwt', JwksUrl: 'http://127.0.0.1:9/jwks.json' } });
+      stack = await startTestStack({
+        parameterOverrides: { AuthMode: 'jwt', JwksUrl: 'http://127.0.0.1:9/jwks.json', JwtAudience: 'airwave' },
+      });
     });
     after(() => stack.stop());
 

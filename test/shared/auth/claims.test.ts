@@ -1,6 +1,12 @@
 import { expect } from 'chai';
-import { MAX_CONTEXT_BYTES, MAX_PATTERNS_PER_CLAIM, MAX_PRINCIPAL_LENGTH, rightsFromClaims } from '../../../shared/auth/claims.js';
-import { AuthRefusedError } from '../../../shared/auth/refusal.js';
+import {
+  MAX_CONTEXT_BYTES,
+  MAX_PATTERNS_PER_CLAIM,
+  MAX_PRINCIPAL_LENGTH,
+  rightsFromClaims,
+  userChannelPatterns,
+} from '../../../shared/auth/claims.js';
+import { AuthRefusedError, REFUSAL_STATUS } from '../../../shared/auth/refusal.js';
 import { canJoin, canPublish, rightsFromContext, rightsToContext } from '../../../shared/policy.js';
 
 function refusal(claims: Record<string, unknown>): string | undefined {
@@ -24,9 +30,9 @@ describe('auth/claims', () => {
     });
 
     it('reads space-separated pattern strings too', () => {
-      expect(rightsFromClaims({ sub: 'u1', channels: 'a b  c*', publish: 'a' })).to.deep.equal({
+      expect(rightsFromClaims({ sub: 'u1', channels: 'a b  c:*', publish: 'a' })).to.deep.equal({
         principal: 'u1',
-        join: ['a', 'b', 'c*'],
+        join: ['a', 'b', 'c:*'],
         publish: ['a'],
       });
     });
@@ -36,7 +42,7 @@ describe('auth/claims', () => {
     });
 
     it('survives the trip through the authorizer context unchanged', () => {
-      const rights = rightsFromClaims({ sub: 'u1', channels: ['*'], publish: ['room:1', 'room:2*'] });
+      const rights = rightsFromClaims({ sub: 'u1', channels: ['*'], publish: ['room:1', 'room:2:*'] });
       expect(rightsFromContext(rightsToContext(rights), 'jwt')).to.deep.equal(rights);
     });
 
@@ -46,11 +52,32 @@ describe('auth/claims', () => {
       expect(refusal({ sub: 'x'.repeat(MAX_PRINCIPAL_LENGTH + 1) })).to.equal('claims_too_large');
     });
 
-    it('refuses patterns that are not channel patterns', () => {
-      for (const channels of [['has space'], ['a,b'], ['a#b'], ['*a'], ['a**'], [''], [42], { a: 1 }, 7]) {
-        expect(refusal({ sub: 'u1', channels }), JSON.stringify(channels)).to.equal('token_claims_invalid');
+    it('refuses patterns that are not channel patterns with rights_pattern_invalid (403), never reading them loosely', () => {
+      for (const channels of [
+        ['has space'],
+        ['a,b'],
+        ['a#b'],
+        ['*a'],
+        ['a**'],
+        ['user:u1*'],
+        ['a*b'],
+        ['user:*:x'],
+        [':*x'],
+        ['**'],
+        [''],
+        [42],
+        { a: 1 },
+        7,
+      ]) {
+        expect(refusal({ sub: 'u1', channels }), JSON.stringify(channels)).to.equal('rights_pattern_invalid');
       }
-      expect(refusal({ sub: 'u1', publish: ['ok', 'not ok'] })).to.equal('token_claims_invalid');
+      expect(refusal({ sub: 'u1', publish: ['ok', 'not ok'] })).to.equal('rights_pattern_invalid');
+      expect(refusal({ sub: 'u1', publish: ['public:*', 'public*'] })).to.equal('rights_pattern_invalid');
+      expect(REFUSAL_STATUS.rights_pattern_invalid).to.equal(403);
+    });
+
+    it('accepts *, <prefix>:* and exact names', () => {
+      expect(refusal({ sub: 'u1', channels: ['*', 'user:u1:*', 'a:b:*', 'user:u1', 'room.1@x-y_z'] })).to.equal(undefined);
     });
 
     it(`refuses more than ${MAX_PATTERNS_PER_CLAIM} patterns in one claim`, () => {
@@ -66,5 +93,23 @@ describe('auth/claims', () => {
       expect(refusal({ sub: 'u1', channels: join, publish })).to.equal('claims_too_large');
       expect(refusal({ sub: 'u1', channels: join })).to.equal(undefined);
     });
+  });
+});
+
+describe('auth/claims userChannelPatterns', () => {
+  const templates = ['user:{sub}', 'user:{sub}:*'];
+
+  it('replaces {sub} in every pattern', () => {
+    expect(userChannelPatterns('alice', templates)).to.deep.equal(['user:alice', 'user:alice:*']);
+    expect(userChannelPatterns('a.b@c-d_e', ['inbox:{sub}'])).to.deep.equal(['inbox:a.b@c-d_e']);
+  });
+
+  it('gives nothing to a sub that cannot be a channel-name fragment (":" reaches into sub-channels, "*" widens)', () => {
+    for (const sub of ['bob:x', 'bob*', '*', 'has space', 'a,b', 'a#b', 'é', 'a/b'])
+      expect(userChannelPatterns(sub, templates), sub).to.equal(undefined);
+  });
+
+  it('gives nothing when a substituted pattern would outgrow a channel name', () => {
+    expect(userChannelPatterns('x'.repeat(130), templates)).to.equal(undefined);
   });
 });

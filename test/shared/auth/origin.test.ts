@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { isOriginAllowed, parseAllowedOrigins } from '../../../shared/auth/origin.js';
+import { isOriginAllowed, parseAllowedOrigins as parse } from '../../../shared/auth/origin.js';
+import { isWildcardTooBroad } from '../../../shared/auth/public-suffix.js';
+import { AuthConfigError } from '../../../shared/auth/refusal.js';
+
+/** As the authorizer parses it: with the Public Suffix List check. */
+const parseAllowedOrigins = (raw: string | undefined) => parse(raw, isWildcardTooBroad);
 
 describe('auth/origin', () => {
   describe('parseAllowedOrigins', () => {
@@ -37,8 +42,38 @@ describe('auth/origin', () => {
       }
     });
 
-    it('refuses a wildcard over a whole top-level domain', () => {
-      expect(() => parseAllowedOrigins('https://*.com')).to.throw(/too broad/);
+    it('refuses a wildcard over a public suffix, ICANN or private, or over a domain that holds one', () => {
+      for (const entry of [
+        'https://*.com',
+        'https://*.co.uk',
+        'https://*.github.io',
+        'https://*.cloudfront.net',
+        'https://*.amazonaws.com',
+        'https://*.s3.amazonaws.com',
+        'https://*.execute-api.us-east-1.amazonaws.com',
+        'https://*.herokuapp.com',
+        'https://*.appspot.com',
+      ])
+        expect(() => parseAllowedOrigins(entry), entry).to.throw(AuthConfigError, /covers a public suffix/);
+    });
+
+    it('refuses every wildcard when no public-suffix check is given (fail closed), but not exact origins', () => {
+      expect(() => parse('https://*.example.com')).to.throw(AuthConfigError, /cannot be checked/);
+      expect(parse('https://app.example.com').exact.size).to.equal(1);
+    });
+
+    it('accepts a wildcard under a registrable domain, whoever its suffix belongs to', () => {
+      for (const entry of [
+        'https://*.example.com',
+        'https://*.example.co.uk',
+        'https://*.mybucket.s3.amazonaws.com',
+        'https://*.octocat.github.io',
+        'http://*.localhost:5173',
+      ])
+        expect(parseAllowedOrigins(entry).wildcards, entry).to.have.length(1);
+      const allow = parseAllowedOrigins('https://*.octocat.github.io');
+      expect(isOriginAllowed(allow, 'https://docs.octocat.github.io')).to.equal(true);
+      expect(isOriginAllowed(allow, 'https://attacker.github.io')).to.equal(false);
     });
   });
 

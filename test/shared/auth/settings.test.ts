@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { authSettings, devSecretAllowed } from '../../../shared/auth/settings.js';
+import { AuthConfigError } from '../../../shared/auth/refusal.js';
+import { authSettings, currentSettings, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, devSecretAllowed } from '../../../shared/auth/settings.js';
 
 const JWKS = 'https://issuer.example.com/.well-known/jwks.json';
 
@@ -39,10 +40,40 @@ describe('auth/settings', () => {
       expect(s.audience).to.deep.equal(['web', 'mobile']);
     });
 
-    it('leaves iss and aud unchecked when they are empty, as the template defaults are', () => {
-      const s = authSettings({ AUTH_MODE: 'jwt', JWKS_URL: JWKS, JWT_ISSUER: '', JWT_AUDIENCE: '' });
+    it('leaves iss and aud unchecked when they are empty, as the template defaults are (with an HMAC secret)', () => {
+      const s = authSettings({ AUTH_MODE: 'jwt', JWT_SECRET_PARAMETER: '/airwave/secret', JWT_ISSUER: '', JWT_AUDIENCE: '' });
       expect(s.issuer).to.equal(undefined);
       expect(s.audience).to.equal(undefined);
+    });
+
+    it('refuses a JWKS without an audience: a shared issuer signs tokens for other applications too', () => {
+      for (const JWT_AUDIENCE of [undefined, '', ' , '])
+        expect(() => authSettings({ AUTH_MODE: 'jwt', JWKS_URL: JWKS, JWT_AUDIENCE }), String(JWT_AUDIENCE))
+          .to.throw(AuthConfigError)
+          .with.property('message')
+          .that.matches(/JWKS_URL needs JWT_AUDIENCE/);
+    });
+
+    it(`bounds token lifetime at ${DEFAULT_MAX_TOKEN_LIFETIME_SECONDS} s unless MAX_TOKEN_LIFETIME_SECONDS says otherwise`, () => {
+      const hmac = { AUTH_MODE: 'jwt', JWT_SECRET_PARAMETER: '/airwave/secret' };
+      expect(authSettings(hmac).maxTokenLifetimeSeconds).to.equal(86_400);
+      expect(authSettings({ ...hmac, MAX_TOKEN_LIFETIME_SECONDS: '3600' }).maxTokenLifetimeSeconds).to.equal(3600);
+      for (const bad of ['0', '-1', '1.5', '1e9', 'day', '99999999999'])
+        expect(() => authSettings({ ...hmac, MAX_TOKEN_LIFETIME_SECONDS: bad }), bad).to.throw(
+          AuthConfigError,
+          /MAX_TOKEN_LIFETIME_SECONDS/,
+        );
+    });
+
+    it('reads USER_CHANNELS and refuses, at the first invocation, a pattern that is invalid or has no {sub}', () => {
+      const hmac = { AUTH_MODE: 'jwt', JWT_SECRET_PARAMETER: '/airwave/secret' };
+      expect(authSettings(hmac).userChannels).to.deep.equal([]);
+      expect(authSettings({ ...hmac, USER_CHANNELS: ' user:{sub}  user:{sub}:* ' }).userChannels).to.deep.equal([
+        'user:{sub}',
+        'user:{sub}:*',
+      ]);
+      for (const bad of ['user:{sub}*', 'user:*', 'user:{sub}:*:x', 'inbox', 'user:{sub},x', 'user:{user}', '{sub}#x'])
+        expect(() => authSettings({ ...hmac, USER_CHANNELS: bad }), bad).to.throw(AuthConfigError, /USER_CHANNELS/);
     });
 
     it('refuses a JWKS and an HMAC secret together (one key type per stack)', () => {
@@ -60,8 +91,9 @@ describe('auth/settings', () => {
     });
 
     it('refuses a JWKS over plain http except on loopback', () => {
-      expect(() => authSettings({ AUTH_MODE: 'jwt', JWKS_URL: 'http://issuer.example.com/jwks.json' })).to.throw(/https/);
-      expect(authSettings({ AUTH_MODE: 'jwt', JWKS_URL: 'http://127.0.0.1:9999/jwks.json' }).key?.kind).to.equal('jwks');
+      const aud = { JWT_AUDIENCE: 'airwave' };
+      expect(() => authSettings({ AUTH_MODE: 'jwt', JWKS_URL: 'http://issuer.example.com/jwks.json', ...aud })).to.throw(/https/);
+      expect(authSettings({ AUTH_MODE: 'jwt', JWKS_URL: 'http://127.0.0.1:9999/jwks.json', ...aud }).key?.kind).to.equal('jwks');
     });
   });
 
@@ -82,6 +114,36 @@ describe('auth/settings', () => {
       expect(devSecretAllowed({ AWS_LAMBDA_FUNCTION_NAME: 'stack-authorizer', AIRWAVE_LOCAL: 'true' })).to.equal(false);
       const env = { ...dev, AWS_LAMBDA_FUNCTION_NAME: 'stack-authorizer', JWT_SECRET_PARAMETER: '/airwave/secret' };
       expect(authSettings(env).key).to.deep.equal({ kind: 'ssm', parameterName: '/airwave/secret' });
+    });
+  });
+
+  describe('currentSettings', () => {
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+    it('parses once per container and serves the same settings while the environment is unchanged', async () => {
+      const env = { AUTH_MODE: 'none', ALLOWED_ORIGINS: 'https://app.example.com' };
+      const first = await currentSettings(env);
+      expect(await currentSettings({ ...env })).to.equal(first);
+      expect(await currentSettings({ ...env, ALLOWED_ORIGINS: 'https://b.example.com' })).to.not.equal(first);
+    });
+
+    it('remembers a configuration error: every invocation fails the same way', async () => {
+      const env = { AUTH_MODE: 'jwt', JWT_SECRET_PARAMETER: '/airwave/secret', USER_CHANNELS: 'user:{sub}*' };
+      for (let i = 0; i < 2; i += 1) {
+        const error = await failure(currentSettings(env));
+        expect(error).to.be.instanceOf(AuthConfigError);
+        expect((error as Error).message).to.match(/USER_CHANNELS/);
+      }
+    });
+
+    it('checks wildcard origins against the Public Suffix List, loaded only for them', async () => {
+      expect((await currentSettings({ ALLOWED_ORIGINS: 'https://*.example.com' })).origins.wildcards).to.have.length(1);
+      const error = await failure(currentSettings({ ALLOWED_ORIGINS: 'https://app.example.com, https://*.github.io' }));
+      expect((error as Error).message).to.match(/public suffix/);
     });
   });
 });

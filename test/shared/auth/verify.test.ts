@@ -70,6 +70,25 @@ describe('auth/verify', () => {
       expect(await outcome(await hmacToken(claims({ exp: undefined })), hmac)).to.equal('token_claims_invalid');
     });
 
+    it('refuses a token valid for longer than maxLifetimeSeconds: by exp - iat, or by exp - now', async () => {
+      const now = nowSeconds();
+      const day = { maxLifetimeSeconds: 86_400 };
+      const century = await hmacToken(claims({ iat: now, exp: now + 100 * 365 * 86_400 }));
+      expect(await outcome(century, hmac, day)).to.equal('token_lifetime_too_long');
+      expect(await outcome(await hmacToken(claims({ iat: now - 60, exp: now + 86_400 })), hmac, day)).to.equal('token_lifetime_too_long');
+      expect(await outcome(await hmacToken(claims({ iat: now, exp: now + 86_400 })), hmac, day)).to.equal('accepted');
+      // Without iat, what is left of it counts.
+      expect(await outcome(await hmacToken(claims({ iat: undefined, exp: now + 2 * 86_400 })), hmac, day)).to.equal(
+        'token_lifetime_too_long',
+      );
+      expect(await outcome(await hmacToken(claims({ iat: undefined, exp: now + 3600 })), hmac, day)).to.equal('accepted');
+      // An iat set in the future cannot shrink the lifetime: exp - now still counts.
+      const future = await hmacToken(claims({ iat: now + 50 * 365 * 86_400, exp: now + 50 * 365 * 86_400 + 60 }));
+      expect(await outcome(future, hmac, day)).to.equal('token_lifetime_too_long');
+      // No bound unless one is configured.
+      expect(await outcome(century, hmac)).to.equal('accepted');
+    });
+
     it('refuses a token without sub', async () => {
       expect(await outcome(await hmacToken(claims({ sub: undefined })), hmac)).to.equal('token_claims_invalid');
     });
