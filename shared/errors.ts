@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'rate_limited'
   | 'history_gap'
+  | 'replay_incomplete'
   | 'internal_error';
 
 export class AirwaveError extends Error {
@@ -81,6 +82,18 @@ export class RateLimitedError extends AirwaveError {
   constructor(retryAfterSeconds: number) {
     super('rate_limited', 'publish budget spent, retry later', { retryAfter: retryAfterSeconds });
     this.name = 'RateLimitedError';
+  }
+}
+
+/**
+ * A replay that could not finish within its time budget (throttled posts, a slow client): the
+ * join itself succeeded; `lastSeq` is the last `seq` the client was told about (delivered or
+ * skipped), so it asks again with `since: lastSeq`. Never a silent partial replay.
+ */
+export class ReplayIncompleteError extends AirwaveError {
+  constructor(channel: string, lastSeq: number) {
+    super('replay_incomplete', 'replay stopped before its end; join again with "since" set to lastSeq', { channel, lastSeq });
+    this.name = 'ReplayIncompleteError';
   }
 }
 

@@ -8,7 +8,7 @@ import { messageRoute } from '../../shared/handler.js';
 import { assertCanJoin } from '../../shared/policy.js';
 import { joinedFrame } from '../../shared/protocol.js';
 import { replay } from '../../shared/replay.js';
-import { countSubscriptions, currentSequence, subscribe } from '../../shared/store.js';
+import { countSubscriptions, readSequence, subscribe } from '../../shared/store.js';
 import { assertChannel, optionalSeq } from '../../shared/validate.js';
 
 export const handler = messageRoute(async (ctx) => {
@@ -20,7 +20,7 @@ export const handler = messageRoute(async (ctx) => {
   const limit = config().maxChannelsPerConnection;
   if ((await countSubscriptions(ctx.connectionId)) >= limit) throw new TooManyChannelsError(limit);
   await subscribe(ctx.connectionId, channel, ctx.connectedAt);
-  const latest = await currentSequence(channel);
-  if (since !== undefined) await replay(ctx.connectionId, channel, since, latest);
-  return joinedFrame(channel, ctx.connectionId, latest);
+  const sequence = await readSequence(channel);
+  if (since !== undefined) await replay(ctx.connectionId, channel, since, sequence);
+  return joinedFrame(channel, ctx.connectionId, sequence?.seq);
 });

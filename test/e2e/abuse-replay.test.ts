@@ -8,12 +8,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { resetClients, setClients } from '../../shared/clients.js';
 import { resetConfig } from '../../shared/config.js';
 import { messageFrameText } from '../../shared/protocol.js';
 import { newMessageId } from '../../shared/publish.js';
 import { appendHistory, nextSequence } from '../../shared/store.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { type Frame, openClient, sleep, type TestClient } from '../helpers/ws-client.js';
 
 const QUIET = { AIRWAVE_LOCAL: '1', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
@@ -66,10 +66,7 @@ function deliveries(client: TestClient, channel: string): Frame[] {
 
 /** The join's answer: its `joined` ack, or the error frame that took its place. */
 function joinAnswer(client: TestClient, channel: string, timeoutMs = 20_000): Promise<Frame> {
-  return client.next(
-    (f) => f.channel === channel && (f.type === 'joined' || (f.type === 'error' && f.code !== 'history_gap')),
-    timeoutMs,
-  );
+  return client.next((f) => f.channel === channel && (f.type === 'joined' || (f.type === 'error' && f.code !== 'history_gap')), timeoutMs);
 }
 
 const seqs = (frames: Frame[]): number[] => frames.map((f) => f.seq as number);
@@ -149,11 +146,11 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
       await publishMany(publisher, 'race', 3, (i) => ({ n: i + 1 }));
       // A publisher between its two steps: seq 4 is taken, its history row comes 150 ms later.
       const seq = await nextSequence('race');
-      const frame = messageFrameText('race', { n: 4 }, newMessageId(), seq);
+      const id = newMessageId();
       const client = await open();
       client.send({ action: 'joinchannel', channel: 'race', since: 3 });
       await sleep(150);
-      await appendHistory('race', seq, frame);
+      expect(await appendHistory('race', seq, id, messageFrameText('race', { n: 4 }, id, seq))).to.equal(true);
       expect(await joinAnswer(client, 'race')).to.include({ type: 'joined', seq: 4 });
       expect(client.frames.filter((f) => f.type === 'error')).to.deep.equal([]);
       expect(seqs(deliveries(client, 'race'))).to.deep.equal([4]);
@@ -164,7 +161,8 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
       const client = await open();
       client.send({ action: 'joinchannel', channel: 'race-first', since: 0 });
       await sleep(100);
-      await appendHistory('race-first', seq, messageFrameText('race-first', 'first', newMessageId(), seq));
+      const id = newMessageId();
+      expect(await appendHistory('race-first', seq, id, messageFrameText('race-first', 'first', id, seq))).to.equal(true);
       expect(await joinAnswer(client, 'race-first')).to.include({ type: 'joined', seq: 1 });
       expect(client.frames.filter((f) => f.type === 'error')).to.deep.equal([]);
       expect(seqs(deliveries(client, 'race-first'))).to.deep.equal([1]);
