@@ -3,13 +3,14 @@
  * posts as API Gateway's limits allow, oldest first, never silently short.
  *
  * Packing. A replay frame `{"type":"replay","channel":C,"messages":[F1,...]}` carries as many
- * stored delivery frames as fit one API Gateway message (128 KB, less a margin). API Gateway
- * bills a message per 32 KB unit, so 100 messages of 16 KB are billed ~50 units however they are
- * posted; but each post is one request against the account throttle (10,000/s shared by every
- * API, connection and callback of the account), and packing to 128 KB instead of 32 KB makes
- * ~4x fewer of them: 13 posts instead of 100. Small messages gain on both: 100 frames of 200
- * bytes are one post and one billed unit instead of 100. One small `joinchannel` frame can no
- * longer make the service post 100 times.
+ * stored delivery frames as fit one API Gateway message (128 KB, less a margin). API Gateway bills
+ * a message per 32 KB unit, so a 124 KB post bills 4 messages, the same as packing at 32 KB
+ * (100 messages of 16 KB: ~52 units, against 50 at 32 KB and 100 unpacked). The gain of going
+ * past 32 KB is in requests: each post is one request against the account throttle (10,000/s
+ * shared by every API, connection and callback of the account), and 128 KB posts are ~4x fewer
+ * than 32 KB ones (13 instead of 50; 100 unpacked). Small messages gain on both counts: 100
+ * frames of 200 bytes are one post and one billed unit instead of 100. One small `joinchannel`
+ * frame can no longer make the service post 100 times.
  *
  * Loss. A replay reads every history page it needs (a DynamoDB page is at most 1 MB), retries
  * throttled posts with the fan-out's backoff, stops on 410, and stops at a time budget well
