@@ -27,7 +27,7 @@ interface ConnectionsStats {
 
 async function startStack(throttleRps: number, throttleBurst: number): Promise<LocalStack> {
   return startLocalStack({
-    parameterOverrides: { DefaultChannel: '', PublishPerMinute: '1000', HistorySize: '100' },
+    parameterOverrides: { DefaultChannel: '', HistorySize: '100' },
     environment: QUIET,
     throttleRps,
     throttleBurst,
@@ -45,12 +45,41 @@ async function resetStats(stack: LocalStack): Promise<void> {
   await fetch(`${stack.httpUrl}/_local/stats`, { method: 'DELETE' });
 }
 
-/** Publishes `count` messages through sendmessage, ten in flight at a time; resolves when all are acknowledged. */
-async function publishMany(publisher: TestClient, channel: string, count: number, message: (i: number) => unknown): Promise<void> {
+/**
+ * Points the shared store at the stack's DynamoDB: the test process then writes like a
+ * publisher (same functions, same rows), and can stop one between its two steps.
+ */
+function useStackTable(stack: LocalStack): void {
+  process.env.TABLE_NAME = Object.values(stack.tables)[0];
+  resetConfig();
+  const ddb = new DynamoDBClient({
+    endpoint: stack.dynamodbEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  setClients({ ddb: DynamoDBDocumentClient.from(ddb) });
+}
+
+function releaseStackTable(): void {
+  resetClients();
+  delete process.env.TABLE_NAME;
+  resetConfig();
+}
+
+/**
+ * Stores `count` messages in `channel`'s history as a publish does (sequence number, then
+ * history row), ten at a time. The fan-out step is left out: nobody is subscribed yet, and
+ * dynalite makes each publish's eight shard Queries slow.
+ */
+async function publishMany(channel: string, count: number, message: (i: number) => unknown): Promise<void> {
   for (let i = 0; i < count; i += 10) {
-    const batch = Math.min(10, count - i);
-    for (let j = 0; j < batch; j++) publisher.send({ action: 'sendmessage', channel, message: message(i + j) });
-    for (let j = 0; j < batch; j++) await publisher.next((f) => f.type === 'sent' && f.channel === channel, 10_000);
+    await Promise.all(
+      Array.from({ length: Math.min(10, count - i) }, async (_, j) => {
+        const seq = await nextSequence(channel);
+        const id = newMessageId();
+        expect(await appendHistory(channel, seq, id, messageFrameText(channel, message(i + j), id, seq))).to.equal(true);
+      }),
+    );
   }
 }
 
@@ -77,7 +106,6 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
 
   describe('under a 50 posts/s account throttle (burst 5)', () => {
     let stack: LocalStack;
-    let publisher: TestClient;
     const clients: TestClient[] = [];
     const open = async () => {
       const client = await openClient(stack.url);
@@ -87,27 +115,16 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
 
     before(async () => {
       stack = await startStack(50, 5);
-      publisher = await open();
-      // The test process writes like a publisher that stalls between its two steps.
-      process.env.TABLE_NAME = Object.values(stack.tables)[0];
-      resetConfig();
-      const ddb = new DynamoDBClient({
-        endpoint: stack.dynamodbEndpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      });
-      setClients({ ddb: DynamoDBDocumentClient.from(ddb) });
+      useStackTable(stack);
     });
     after(async () => {
       await Promise.all(clients.splice(0).map((c) => c.close()));
-      resetClients();
-      delete process.env.TABLE_NAME;
-      resetConfig();
+      releaseStackTable();
       await stack?.stop();
     });
 
     it('replays 100 messages of 16 KB in at most 13 posts (one 59-byte frame no longer buys 100 posts)', async () => {
-      await publishMany(publisher, 'cost', 100, (i) => `${i}:${BIG}`.slice(0, BIG.length));
+      await publishMany('cost', 100, (i) => `${i}:${BIG}`.slice(0, BIG.length));
       const client = await open();
       await resetStats(stack);
       client.send({ action: 'joinchannel', channel: 'cost', since: 0 });
@@ -119,7 +136,7 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
     });
 
     it('replays 100 small messages in one post', async () => {
-      await publishMany(publisher, 'small', 100, (i) => ({ n: i }));
+      await publishMany('small', 100, (i) => ({ n: i }));
       const client = await open();
       await resetStats(stack);
       client.send({ action: 'joinchannel', channel: 'small', since: 0 });
@@ -129,7 +146,7 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
     });
 
     it('delivers 100 of 100 while the account throttle answers 429 (retried with backoff, never dropped)', async () => {
-      await publishMany(publisher, 'throttled', 100, (i) => `${i}:${BIG}`.slice(0, BIG.length));
+      await publishMany('throttled', 100, (i) => `${i}:${BIG}`.slice(0, BIG.length));
       // Two replays at once: 26 posts against a bucket of 5 refilled at 50/s.
       const [a, b] = [await open(), await open()];
       await resetStats(stack);
@@ -143,7 +160,7 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
     });
 
     it('reports no history_gap for a publish that took its seq but has not written its history row yet', async () => {
-      await publishMany(publisher, 'race', 3, (i) => ({ n: i + 1 }));
+      await publishMany('race', 3, (i) => ({ n: i + 1 }));
       // A publisher between its two steps: seq 4 is taken, its history row comes 150 ms later.
       const seq = await nextSequence('race');
       const id = newMessageId();
@@ -169,9 +186,9 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
     });
 
     it('tells a replaying client that a seq whose message was never stored is skipped, not lost', async () => {
-      await publishMany(publisher, 'half', 3, (i) => ({ n: i + 1 }));
+      await publishMany('half', 3, (i) => ({ n: i + 1 }));
       await nextSequence('half'); // seq 4: its publisher died before writing the message
-      await publishMany(publisher, 'half', 2, (i) => ({ n: i + 5 }));
+      await publishMany('half', 2, (i) => ({ n: i + 5 }));
       const client = await open();
       client.send({ action: 'joinchannel', channel: 'half', since: 2 });
       expect(await joinAnswer(client, 'half')).to.include({ type: 'joined', seq: 6 });
@@ -187,17 +204,18 @@ describe('replay end to end: amplification and silent loss (issues 9, 10)', func
     const clients: TestClient[] = [];
     before(async () => {
       stack = await startStack(2, 1);
+      useStackTable(stack);
     });
     after(async () => {
       await Promise.all(clients.splice(0).map((c) => c.close()));
+      releaseStackTable();
       await stack?.stop();
     });
 
     it('answers replay_incomplete with the last seq delivered when the replay cannot finish in time, and a re-request completes it', async () => {
-      const publisher = await openClient(stack.url);
       const client = await openClient(stack.url);
-      clients.push(publisher, client);
-      await publishMany(publisher, 'slow', 100, (i) => `${i}:${BIG}`.slice(0, BIG.length));
+      clients.push(client);
+      await publishMany('slow', 100, (i) => `${i}:${BIG}`.slice(0, BIG.length));
       client.send({ action: 'joinchannel', channel: 'slow', since: 0 });
       const first = await joinAnswer(client, 'slow');
       expect(first).to.include({ type: 'error', code: 'replay_incomplete', channel: 'slow' });
