@@ -314,8 +314,14 @@ export async function replay(
     if (expected <= latest) await fillHoles(expected, latest);
     await postChunk(packer.take());
   } catch (error) {
-    if (!(error instanceof ConnectionGone)) throw error;
-    result.gone = true;
+    if (error instanceof ConnectionGone) result.gone = true;
+    else if (error instanceof ReplayIncompleteError) throw error;
+    // A DynamoDB call that failed after part of the replay was posted: the client still learns
+    // how far it got (the `internal_error` the route would answer would not say).
+    else {
+      logger.error('replay history step failed', error as Error);
+      throw incomplete(`history step failed: ${(error as Error)?.name ?? 'error'}`);
+    }
   } finally {
     await head.rows.return(undefined);
     metrics.addMetric('ReplayPosts', 'Count', result.posts);

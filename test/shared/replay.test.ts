@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import { resetClients } from '../../shared/clients.js';
+import { resetClients, setClients } from '../../shared/clients.js';
 import { ReplayIncompleteError } from '../../shared/errors.js';
 import { historyKey, historySortKey } from '../../shared/keys.js';
 import { API_GATEWAY_MESSAGE_BYTES } from '../../shared/limits.js';
@@ -278,6 +278,34 @@ describe('shared/replay', () => {
       expect((error as ReplayIncompleteError).details).to.deep.equal({ channel: 'budget', lastSeq: 2 });
       expect(delivered(poster.posts)).to.deep.equal([1, 2]);
       expect(clock).to.be.below(5_000);
+    });
+
+    it('turns a DynamoDB failure after posts went out into replay_incomplete with the last seq delivered', async () => {
+      await store('faulty', 3, 3_000);
+      await nextSequence('faulty'); // 4: never written, its claim will fail
+      await store('faulty', 1, 3_000);
+      const real = db.doc;
+      const send = (async (command: unknown) => {
+        if (command instanceof PutCommand && command.input.Item?.skipped === true) {
+          throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+        }
+        return real.send(command as never);
+      }) as typeof real.send;
+      setClients({ ddb: Object.assign(Object.create(real), { send }) });
+      try {
+        const poster = fakePoster();
+        const error = await replay('c=', 'faulty', 0, await readSequence('faulty'), {
+          poster,
+          frameBytes: 7_000,
+          settleMs: 0,
+          sleep: noSleep,
+        }).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(ReplayIncompleteError);
+        expect((error as ReplayIncompleteError).details).to.deep.equal({ channel: 'faulty', lastSeq: 2 });
+        expect(delivered(poster.posts)).to.deep.equal([1, 2]);
+      } finally {
+        setClients({ ddb: real });
+      }
     });
 
     it('stops quietly at 410: the connection is gone', async () => {
