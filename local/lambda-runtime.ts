@@ -29,6 +29,8 @@ export interface FunctionStats {
   errors: number;
   timeouts: number;
   coldStarts: number;
+  /** Invocations started and not yet finished (tests wait for 0 to know in-flight work settled). */
+  running: number;
 }
 
 /** How to run the functions. */
@@ -124,10 +126,12 @@ export class LambdaRuntime {
     const container = this.containerFor(fn);
     const id = this.nextId++;
     const timeoutMs = fn.timeoutSeconds * 1000;
+    stats.running++;
     return new Promise<InvokeResult>((resolve) => {
       const pending: Pending = {
         requestId,
         resolve: (result) => {
+          stats.running--;
           if (!result.ok) stats.errors++;
           resolve(result);
         },
@@ -182,7 +186,7 @@ export class LambdaRuntime {
   private statsOf(functionId: string): FunctionStats {
     const existing = this.counters.get(functionId);
     if (existing) return existing;
-    const stats = { invocations: 0, errors: 0, timeouts: 0, coldStarts: 0 };
+    const stats = { invocations: 0, errors: 0, timeouts: 0, coldStarts: 0, running: 0 };
     this.counters.set(functionId, stats);
     return stats;
   }

@@ -10,7 +10,14 @@ export interface Config {
   defaultChannel: string;
   maxMessageBytes: number;
   maxChannelsPerConnection: number;
+  /** Publishes one connection may make per minute (sendmessage). */
   publishPerMinute: number;
+  /** Publishes all connections of one principal may make per minute together. */
+  principalPublishPerMinute: number;
+  /** Replays (joinchannel with `since` that has something to replay) per connection per minute. */
+  replayPerMinute: number;
+  /** Replays all connections of one principal may ask for per minute together. */
+  principalReplayPerMinute: number;
   channelShards: number;
   historySize: number;
   historyMinutes: number;
@@ -18,6 +25,17 @@ export interface Config {
   postRateLimit: number;
   postBurstLimit: number;
   fanoutFunction: string | undefined;
+  /**
+   * Frames per second one connection may send to one route's container, sustained
+   * (FrameRateLimit, default 10; 0 turns the flood limit off). Past it the connection is closed.
+   */
+  frameRateLimit: number;
+  /**
+   * Frames one connection may send at once before the sustained rate applies (FrameBurstLimit,
+   * default 60: above MaxChannelsPerConnection's default 50, because a reconnecting client
+   * rejoins every channel with one joinchannel frame each, all at once).
+   */
+  frameBurstLimit: number;
 }
 
 let cached: Config | undefined;
@@ -42,6 +60,9 @@ export function config(): Config {
     maxMessageBytes: num('MAX_MESSAGE_BYTES', 16_384),
     maxChannelsPerConnection: num('MAX_CHANNELS_PER_CONNECTION', 50),
     publishPerMinute: num('PUBLISH_PER_MINUTE', 60),
+    principalPublishPerMinute: num('PRINCIPAL_PUBLISH_PER_MINUTE', 240),
+    replayPerMinute: num('REPLAY_PER_MINUTE', 60),
+    principalReplayPerMinute: num('PRINCIPAL_REPLAY_PER_MINUTE', 240),
     channelShards: Math.max(1, Math.floor(num('CHANNEL_SHARDS', 8))),
     historySize: Math.floor(num('HISTORY_SIZE', 100)),
     historyMinutes: num('HISTORY_MINUTES', 15),
@@ -49,6 +70,8 @@ export function config(): Config {
     postRateLimit: Math.max(1, num('POST_RATE_LIMIT', 9500)),
     postBurstLimit: Math.max(1, num('POST_BURST_LIMIT', 4750)),
     fanoutFunction: env.FANOUT_FUNCTION || undefined,
+    frameRateLimit: num('FRAME_RATE_LIMIT', 10),
+    frameBurstLimit: Math.max(1, Math.floor(num('FRAME_BURST_LIMIT', 60))),
   };
   return cached;
 }

@@ -5,11 +5,11 @@
  * with a status code (400 bad channel list, 403 not allowed) otherwise.
  */
 import { config } from './config.js';
+import { openConnection } from './connection-store.js';
 import { AirwaveError, ConnectRefusedError } from './errors.js';
 import { routeContext, type WebSocketEvent } from './handler.js';
 import { logger, redactQuery } from './observability.js';
 import { assertCanJoin } from './policy.js';
-import { subscribeMany } from './store.js';
 import { parseChannelList } from './validate.js';
 
 export const SUBPROTOCOL = 'airwave';
@@ -32,7 +32,8 @@ export async function connect(event: WebSocketEvent): Promise<ConnectResult> {
     const channels = [...new Set(defaultChannel ? [defaultChannel, ...requested] : requested)];
     if (channels.length > maxChannelsPerConnection) throw new ConnectRefusedError(403, 'too many channels');
     for (const channel of requested) assertCanJoin(ctx.rights, channel);
-    if (channels.length > 0) await subscribeMany(ctx.connectionId, channels, ctx.connectedAt);
+    // The connection row is written even with no channel: joins and budgets are conditional on it.
+    await openConnection(ctx.connectionId, channels, ctx.connectedAt);
     logger.info('connected', { principal: ctx.rights.principal, channels: channels.length, query: redactQuery(query) });
     const offered = (header(event, 'sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
     return offered.includes(SUBPROTOCOL) ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': SUBPROTOCOL } } : { statusCode: 200 };

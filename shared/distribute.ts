@@ -14,12 +14,14 @@
  * message id and seq, which clients drop.
  */
 import { bulkPoster, invokeAsync } from './clients.js';
-import { config } from './config.js';
+import { type Config, config } from './config.js';
+import { AirwaveError, InvalidFanoutBatchError } from './errors.js';
 import { addReports, type DeliveryReport, deliver, emptyReport } from './fanout.js';
-import { MAX_POST_CONCURRENCY } from './limits.js';
+import { API_GATEWAY_FRAME_BYTES, CHANNEL_NAME_PATTERN, MAX_POST_CONCURRENCY } from './limits.js';
 import { logger } from './observability.js';
 import { createPacer } from './pacer.js';
 import { subscriberPages } from './store.js';
+import { assertSafeJson } from './validate.js';
 
 /** What a publisher hands to the fan-out worker (the worker's event). */
 export interface FanoutBatch {
@@ -35,6 +37,81 @@ export interface FanoutReport extends DeliveryReport {
   subscribers: number;
   /** Batches handed to workers (their deliveries are counted in the workers' metrics). */
   dispatched: number;
+}
+
+/**
+ * A connection id as a worker accepts it: API Gateway's are 16 characters of standard base64
+ * (`L0SM9cOFvHcCIhw=`); this allows both base64 alphabets and some room, and nothing that could
+ * change the @connections path (`/` is escaped, but `.`, `%` and control characters are out).
+ */
+export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9+/_-]{1,64}={0,2}$/;
+/** A message id as shared/publish.ts makes it: 12 random bytes in base64url. */
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{16}$/;
+/** The fields of a delivery frame (shared/protocol.ts messageFrameText, with the seq publish always sets). */
+const MESSAGE_FRAME_KEYS = ['channel', 'id', 'message', 'seq', 'type'];
+
+/**
+ * The fan-out worker's event, checked against what a publisher sends (`fanOut` above), because
+ * anyone who may invoke the worker could otherwise post any text to any ids at any rate:
+ * - `channel` a valid channel name;
+ * - `frame` a delivery frame exactly as `messageFrameText` builds it for that channel (type
+ *   `message`, a 16-character id, a positive integer seq, no other field), at most one API
+ *   Gateway frame (32 KB: a post costs one billed message per 32 KB);
+ * - `ids` 1 to FanoutBatchSize distinct connection ids;
+ * - `ratePerSecond` and `burst` positive numbers, clamped to PostRateLimit / PostBurstLimit (a
+ *   share is never above them, so clamping changes nothing for a real batch).
+ * Throws InvalidFanoutBatchError, before anything is posted, otherwise. Still not an
+ * authentication: a caller allowed to invoke the worker can send a well-formed message, to at most
+ * one batch of ids, paced; IAM (only the publishing functions may invoke it) is what stops that.
+ */
+export function parseFanoutBatch(
+  event: unknown,
+  settings: Pick<Config, 'fanoutBatchSize' | 'postRateLimit' | 'postBurstLimit'> = config(),
+): FanoutBatch {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) refuse('the event is not a fan-out batch object');
+  const { channel, frame, ids, ratePerSecond, burst } = event as Record<string, unknown>;
+  if (typeof channel !== 'string' || !CHANNEL_NAME_PATTERN.test(channel)) refuse('"channel" is not a valid channel name');
+  if (typeof frame !== 'string') refuse('"frame" is not a string');
+  if (Buffer.byteLength(frame) > API_GATEWAY_FRAME_BYTES) refuse(`"frame" is larger than ${API_GATEWAY_FRAME_BYTES} bytes`);
+  assertDeliveryFrame(frame, channel);
+  if (!Array.isArray(ids) || ids.length === 0) refuse('"ids" is not a non-empty array');
+  if (ids.length > settings.fanoutBatchSize) refuse(`"ids" holds more than FanoutBatchSize (${settings.fanoutBatchSize}) ids`);
+  for (const id of ids)
+    if (typeof id !== 'string' || !CONNECTION_ID_PATTERN.test(id)) refuse('"ids" holds a value that is not a connection id');
+  // A repeated id would post the same frame to one client over and over.
+  if (new Set(ids).size !== ids.length) refuse('"ids" holds the same id twice');
+  if (typeof ratePerSecond !== 'number' || !(ratePerSecond > 0)) refuse('"ratePerSecond" is not a positive number');
+  if (typeof burst !== 'number' || !(burst > 0)) refuse('"burst" is not a positive number');
+  return {
+    channel,
+    frame,
+    ids: ids as string[],
+    ratePerSecond: Math.min(ratePerSecond, settings.postRateLimit),
+    burst: Math.max(1, Math.floor(Math.min(burst, settings.postBurstLimit))),
+  };
+}
+
+function refuse(message: string): never {
+  throw new InvalidFanoutBatchError(message);
+}
+
+/** Throws InvalidFanoutBatchError unless `frame` is a delivery frame for `channel` as the publisher builds it. */
+function assertDeliveryFrame(frame: string, channel: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(frame);
+    assertSafeJson(parsed);
+  } catch (error) {
+    refuse(error instanceof AirwaveError ? `"frame": ${error.message}` : '"frame" is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) refuse('"frame" is not a JSON object');
+  const f = parsed as Record<string, unknown>;
+  if (Object.keys(f).sort().join() !== MESSAGE_FRAME_KEYS.join())
+    refuse(`"frame" must have exactly the fields ${MESSAGE_FRAME_KEYS.join(', ')}`);
+  if (f.type !== 'message') refuse('"frame" is not a message frame');
+  if (f.channel !== channel) refuse('"frame" is for another channel than the batch');
+  if (typeof f.id !== 'string' || !MESSAGE_ID_PATTERN.test(f.id)) refuse('"frame" has no valid message id');
+  if (typeof f.seq !== 'number' || !Number.isSafeInteger(f.seq) || f.seq < 1) refuse('"frame" has no valid seq');
 }
 
 /** Posts in flight for a paced batch: enough to keep `rate` busy at ~50 ms per post. */

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'too_many_channels'
   | 'forbidden'
   | 'rate_limited'
+  | 'flooding'
   | 'history_gap'
   | 'replay_incomplete'
   | 'internal_error';
@@ -65,8 +66,8 @@ export class MessageTooLargeError extends AirwaveError {
 }
 
 export class TooManyChannelsError extends AirwaveError {
-  constructor(limit: number) {
-    super('too_many_channels', `a connection may be in at most ${limit} channels`, { limit });
+  constructor(limit: number, channel?: string) {
+    super('too_many_channels', `a connection may be in at most ${limit} channels`, channel === undefined ? { limit } : { limit, channel });
     this.name = 'TooManyChannelsError';
   }
 }
@@ -78,10 +79,30 @@ export class ForbiddenError extends AirwaveError {
   }
 }
 
+/** Which budget a `rate_limited` refusal spent: publishes or replays, per connection or per principal. */
+export type BudgetName = 'publish' | 'replay';
+export type BudgetScope = 'connection' | 'principal';
+
 export class RateLimitedError extends AirwaveError {
-  constructor(retryAfterSeconds: number) {
-    super('rate_limited', 'publish budget spent, retry later', { retryAfter: retryAfterSeconds });
+  constructor(retryAfterSeconds: number, budget: BudgetName = 'publish', scope: BudgetScope = 'connection', channel?: string) {
+    super('rate_limited', `${budget} budget spent, retry later`, {
+      retryAfter: retryAfterSeconds,
+      budget,
+      scope,
+      ...(channel === undefined ? {} : { channel }),
+    });
     this.name = 'RateLimitedError';
+  }
+}
+
+/**
+ * The connection sent frames faster than FrameRateLimit / FrameBurstLimit allow. Its frame is
+ * posted to the connection just before the service closes it (shared/flood.ts).
+ */
+export class FloodingError extends AirwaveError {
+  constructor() {
+    super('flooding', 'too many frames; the connection is closed');
+    this.name = 'FloodingError';
   }
 }
 
@@ -112,5 +133,18 @@ export class FanoutError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'FanoutError';
+  }
+}
+
+/**
+ * The fan-out worker's event is not a batch as a publisher makes it (shared/distribute.ts
+ * `parseFanoutBatch`). Nothing is posted. Lambda reports it as the invocation's FunctionError
+ * (errorType `InvalidFanoutBatchError`; `code` is stable, the message names the field).
+ */
+export class InvalidFanoutBatchError extends Error {
+  readonly code = 'invalid_fanout_batch';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidFanoutBatchError';
   }
 }

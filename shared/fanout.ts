@@ -2,15 +2,26 @@
  * Delivering one frame to many connections, bounded and lossless:
  * - subscribers are read page by page (never all at once) and posted by a fixed pool of
  *   `concurrency` workers: never an unbounded Promise.all over subscribers;
- * - 410 Gone: the *gone* connection's rows are deleted (never the sender's);
+ * - 410 Gone: the *gone* connection's rows are deleted (never the sender's), unless it connected
+ *   less than 30 s ago: then it may still be completing its handshake (API Gateway answers 410
+ *   until `$connect` returns), so the post is retried until it lands or the connection is old;
  * - 429 (throttled or client buffer full): retried with exponential backoff and full jitter;
  * - other failures (timeouts, 5xx): retried a few times, then counted as failed, never silently.
  */
+
+import { isEstablishing, removeConnection } from './connection-store.js';
 import { FanoutError } from './errors.js';
-import { CLEANUP_CONCURRENCY, DEFAULT_POST_CONCURRENCY, POST_BACKOFF_BASE_MS, POST_BACKOFF_MAX_MS, POST_MAX_ATTEMPTS } from './limits.js';
+import {
+  CLEANUP_CONCURRENCY,
+  DEFAULT_POST_CONCURRENCY,
+  ESTABLISHING_RETRY_FIRST_MS,
+  ESTABLISHING_RETRY_MAX_MS,
+  POST_BACKOFF_BASE_MS,
+  POST_BACKOFF_MAX_MS,
+  POST_MAX_ATTEMPTS,
+} from './limits.js';
 import { logger } from './observability.js';
 import { type Poster, type PostOutcome, SdkPoster } from './poster.js';
-import { removeConnection } from './store.js';
 
 export interface DeliveryReport {
   /** Posts that API Gateway accepted. */
@@ -33,6 +44,8 @@ export interface DeliveryOptions {
   pace?: () => Promise<void>;
   /** What to do with a gone connection (default: delete its rows). */
   onGone?: (connectionId: string) => Promise<unknown>;
+  /** Whether a connection that answered 410 may still be completing its handshake (default: its row says it connected < 30 s ago). */
+  isEstablishing?: (connectionId: string) => Promise<boolean>;
   /** Backoff sleep (tests replace it). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -60,6 +73,7 @@ export async function deliver(
   const poster = options.poster ?? new SdkPoster();
   const sleep = options.sleep ?? defaultSleep;
   const onGone = options.onGone ?? removeConnection;
+  const establishing = options.isEstablishing ?? isEstablishing;
   const report = emptyReport();
   const iterator = (Symbol.asyncIterator in pages ? pages[Symbol.asyncIterator]() : pages[Symbol.iterator]()) as
     | AsyncIterator<string[]>
@@ -98,6 +112,7 @@ export async function deliver(
 
   async function postWithRetry(connectionId: string): Promise<void> {
     let failures = 0;
+    let handshakeWaits = 0;
     for (let attempt = 0; ; attempt++) {
       if (options.pace) await options.pace();
       const outcome: PostOutcome = await poster.post(connectionId, data);
@@ -106,6 +121,14 @@ export async function deliver(
         return;
       }
       if (outcome === 'gone') {
+        const young = await establishing(connectionId).catch((error) => {
+          logger.warn('could not read the connection row of a gone connection', { connectionId, error: (error as Error).name });
+          return false;
+        });
+        if (young) {
+          await sleep(Math.min(ESTABLISHING_RETRY_MAX_MS, ESTABLISHING_RETRY_FIRST_MS * 2 ** handshakeWaits++));
+          continue;
+        }
         report.gone++;
         await cleanup(connectionId);
         return;

@@ -22,8 +22,8 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { config } from './config.js';
 import { DEFAULT_POST_CONCURRENCY, POST_TIMEOUT_MS } from './limits.js';
-import type { Poster, PostOutcome } from './poster.js';
-import { type AwsCredentials, ConnectionsSigner, escapeUri, type SignedMessage } from './sigv4.js';
+import type { ConnectionCloser, Poster, PostOutcome } from './poster.js';
+import { type AwsCredentials, ConnectionsSigner, type ConnectionsSignerOptions, escapeUri, type SignedMessage } from './sigv4.js';
 
 /**
  * A post whose socket stays silent this long fails (the fan-out retries it); an idle socket
@@ -55,8 +55,11 @@ export interface FastPosterOptions {
   ca?: string | Buffer;
 }
 
-/** One message, prepared once for every post of a fan-out. */
+/** One message, prepared once for every post of a fan-out (or the one empty-bodied DELETE). */
 interface Prepared {
+  method: 'POST' | 'DELETE';
+  /** The signer for `method` (the method is part of every signature). */
+  signer: ConnectionsSigner;
   data: string;
   signed: SignedMessage;
   /** Constant headers, blank line and body, for one session token. */
@@ -107,13 +110,17 @@ export function outcomeOfStatus(status: number): PostOutcome {
  * const poster = new FastPoster({ maxSockets: 64 });
  * const report = await deliver(pages, frame, { poster, concurrency: 64, pace });
  */
-export class FastPoster implements Poster {
+export class FastPoster implements Poster, ConnectionCloser {
   private readonly secure: boolean;
   private readonly hostname: string;
   private readonly port: number;
   private readonly host: string;
   private readonly basePath: string;
   private readonly signer: ConnectionsSigner;
+  private readonly signerOptions: ConnectionsSignerOptions;
+  /** Built on the first {@link disconnect}: most containers never close a connection. */
+  private deleteSigner: ConnectionsSigner | undefined;
+  private deletePrepared: Prepared | undefined;
   private readonly maxSockets: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
@@ -143,28 +150,43 @@ export class FastPoster implements Poster {
     if (!region) throw new Error('no region: pass one, use an execute-api endpoint, or set AWS_REGION');
     const credentials = options.credentials ?? fromEnvironment;
     this.now = options.now ?? Date.now;
-    this.signer = new ConnectionsSigner({
+    this.signerOptions = {
       host: this.host,
       basePath: this.basePath,
       region,
       credentials: typeof credentials === 'function' ? credentials : () => credentials,
       now: this.now,
-    });
+    };
+    this.signer = new ConnectionsSigner(this.signerOptions);
     this.maxSockets = Math.max(1, options.maxSockets ?? DEFAULT_POST_CONCURRENCY);
     this.timeoutMs = options.timeoutMs ?? POST_TIMEOUT_MS;
     this.ca = options.ca;
   }
 
   post(connectionId: string, data: string): Promise<PostOutcome> {
+    return this.request(connectionId, () => this.prepare(data));
+  }
+
+  /**
+   * `DELETE @connections/{id}`: API Gateway closes the connection (its `$disconnect` runs).
+   * Signed like a post, over the same sockets. `ok` when closed, `gone` when it already was.
+   */
+  disconnect(connectionId: string): Promise<PostOutcome> {
+    return this.request(connectionId, () => this.prepareDelete());
+  }
+
+  private request(connectionId: string, prepare: () => Prepared): Promise<PostOutcome> {
     // An empty or dot-segment id would be normalised out of the signed path: never a real id.
     if (this.closed || connectionId === '' || connectionId === '.' || connectionId === '..') return Promise.resolve('failed');
     let path: string;
+    let prepared: Prepared;
     try {
       path = escapeUri(connectionId);
+      prepared = prepare();
     } catch {
-      return Promise.resolve('failed'); // a lone UTF-16 surrogate cannot be URI-encoded
+      // A lone UTF-16 surrogate cannot be URI-encoded; a DELETE signer needs valid credentials.
+      return Promise.resolve('failed');
     }
-    const prepared = this.prepare(data);
     return new Promise((resolve) => {
       const connection = this.acquire();
       if (connection) this.send(connection, path, prepared, resolve);
@@ -196,17 +218,32 @@ export class FastPoster implements Poster {
     tail.write(head, 0, 'latin1');
     body.copy(tail, head.length);
     this.lastData = data;
-    this.lastPrepared = { data, signed, tail, token };
+    this.lastPrepared = { method: 'POST', signer: this.signer, data, signed, tail, token };
     return this.lastPrepared;
+  }
+
+  /** The DELETE's constant part: no body, so no Content-Type or Content-Length. */
+  private prepareDelete(): Prepared {
+    this.deleteSigner ??= new ConnectionsSigner({ ...this.signerOptions, method: 'DELETE' });
+    const signer = this.deleteSigner;
+    const token = signer.sessionToken;
+    const last = this.deletePrepared;
+    if (last !== undefined && last.token === token) return last;
+    const signed = last?.signed ?? signer.prepare('');
+    const head = `Host: ${this.host}\r\nX-Amz-Content-Sha256: ${signed.payloadHash}\r\n${token === undefined ? '' : `X-Amz-Security-Token: ${token}\r\n`}\r\n`;
+    this.deletePrepared = { method: 'DELETE', signer, data: '', signed, tail: Buffer.from(head, 'latin1'), token };
+    return this.deletePrepared;
   }
 
   private send(connection: Connection, path: string, prepared: Prepared, resolve: (outcome: PostOutcome) => void): void {
     let head: string;
     try {
-      this.signer.tick();
+      const signer = prepared.signer;
+      signer.tick();
       // A new session token (credentials re-read each second) changes the constant headers.
-      if (prepared.token !== this.signer.sessionToken) prepared = this.prepare(prepared.data);
-      head = `POST ${this.basePath}/@connections/${path} HTTP/1.1\r\nX-Amz-Date: ${this.signer.amzDate}\r\nAuthorization: ${this.signer.sign(prepared.signed, path)}\r\n`;
+      if (prepared.token !== signer.sessionToken)
+        prepared = prepared.method === 'POST' ? this.prepare(prepared.data) : this.prepareDelete();
+      head = `${prepared.method} ${this.basePath}/@connections/${path} HTTP/1.1\r\nX-Amz-Date: ${signer.amzDate}\r\nAuthorization: ${signer.sign(prepared.signed, path)}\r\n`;
     } catch {
       this.release(connection); // credentials vanished or malformed: nothing to send
       resolve('failed');

@@ -3,11 +3,14 @@
  * runs the route, and turns its result, or its error, into the frame API Gateway returns to the
  * client (the route's `$default` RouteResponse). This is the only place errors become frames:
  * an AirwaveError keeps its stable code and message; anything else is logged here and the
- * client gets a bare `internal_error`, never a stack trace or an internal message.
+ * client gets a bare `internal_error`, never a stack trace or an internal message. Every refusal
+ * is logged here at WARN (code and route; never the frame body). It is also where every frame
+ * is counted against the connection's flood limit (shared/flood.ts) before any other work.
  */
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { config } from './config.js';
+import { type Config, config } from './config.js';
 import { AirwaveError } from './errors.js';
+import { closeFloodingConnection, FrameLimiter } from './flood.js';
 import { flushMetrics, logger, metrics } from './observability.js';
 import { type Rights, rightsFromContext } from './policy.js';
 import { errorFrame, internalErrorFrame, type ServerFrame } from './protocol.js';
@@ -27,6 +30,12 @@ export interface RouteContext {
   /** Epoch milliseconds when the connection was opened (drives row TTLs). */
   connectedAt: number;
   rights: Rights;
+  /**
+   * Whose budgets a request spends: `sub#<sub>` with AuthMode=jwt (every connection of one
+   * token's subject shares them), `ip#<source ip>` with AuthMode=none (everyone behind one NAT
+   * shares them: there is no better identity without a token).
+   */
+  principalKey: string;
   /** The frame's parsed body; throws `bad_json` / `bad_request` when it is not a safe JSON object. */
   body(): Record<string, unknown>;
 }
@@ -36,11 +45,14 @@ export type RouteResult = { statusCode: number; body?: string };
 export function routeContext(event: WebSocketEvent): RouteContext {
   const rc = event.requestContext;
   let parsed: Record<string, unknown> | undefined;
+  const { authMode } = config();
+  const rights = rightsFromContext(rc.authorizer, authMode);
   return {
     event,
     connectionId: rc.connectionId,
     connectedAt: typeof rc.connectedAt === 'number' ? rc.connectedAt : Date.now(),
-    rights: rightsFromContext(rc.authorizer, config().authMode),
+    rights,
+    principalKey: principalKeyOf(authMode, rights, rc.identity?.sourceIp),
     body() {
       parsed ??= parseFrame(event.body, event.isBase64Encoded);
       return parsed;
@@ -48,9 +60,19 @@ export function routeContext(event: WebSocketEvent): RouteContext {
   };
 }
 
-/** The frame for an error: its own for AirwaveError, `internal_error` (and a log line) otherwise. */
-export function frameForError(error: unknown): ServerFrame {
+/** The budget key of a request's principal (see RouteContext.principalKey). */
+export function principalKeyOf(authMode: 'none' | 'jwt', rights: Rights, sourceIp: string | undefined): string {
+  return authMode === 'jwt' ? `sub#${rights.principal}` : `ip#${sourceIp || 'unknown'}`;
+}
+
+/**
+ * The frame for an error: its own for AirwaveError (and a WARN line: the default LogLevel must
+ * show refusals), `internal_error` (and an ERROR line) otherwise. The WARN line holds the code
+ * and route only: the error's message may quote the client's input (an unknown action's name).
+ */
+export function frameForError(error: unknown, route?: string): ServerFrame {
   if (error instanceof AirwaveError) {
+    logger.warn('frame refused', { reason: error.code, code: error.code, route });
     metrics.addMetric('ClientErrors', 'Count', 1);
     return errorFrame(error);
   }
@@ -64,13 +86,35 @@ export function frameForError(error: unknown): ServerFrame {
  * to send back, or nothing.
  */
 export function messageRoute(route: (ctx: RouteContext) => Promise<ServerFrame | undefined>) {
+  // One limiter per route, as on AWS (each route is its own function, so its own containers).
+  // Rebuilt when the settings are re-read (tests); in Lambda that is never.
+  let limiter: FrameLimiter | undefined;
+  let limiterConfig: Config | undefined;
+  function frameLimiter(): FrameLimiter {
+    const current = config();
+    if (limiter === undefined || limiterConfig !== current) {
+      limiter = new FrameLimiter({ ratePerSecond: current.frameRateLimit, burst: current.frameBurstLimit });
+      limiterConfig = current;
+    }
+    return limiter;
+  }
+
   return async function handler(event: WebSocketEvent): Promise<RouteResult> {
-    logger.appendKeys({ connectionId: event.requestContext?.connectionId, routeKey: event.requestContext?.routeKey });
+    const connectionId = event.requestContext?.connectionId;
+    const routeKey = event.requestContext?.routeKey;
+    logger.appendKeys({ connectionId, routeKey });
     let frame: ServerFrame | undefined;
     try {
+      // Counted before anything else, parsing included: a flood must cost as little as possible.
+      const verdict = connectionId ? frameLimiter().take(connectionId) : 'allow';
+      if (verdict !== 'allow') {
+        // The flooding frame and every later one get no answer: the error frame is posted, then the connection closed.
+        if (verdict === 'flood' && !(await closeFloodingConnection(connectionId, routeKey))) frameLimiter().closeFailed(connectionId);
+        return { statusCode: 200 };
+      }
       frame = await route(routeContext(event));
     } catch (error) {
-      frame = frameForError(error);
+      frame = frameForError(error, routeKey);
     } finally {
       flushMetrics();
     }

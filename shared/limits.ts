@@ -35,8 +35,17 @@ export const BATCH_WRITE_MAX_ITEMS = 25;
 /** How many times a batch with UnprocessedItems is retried before giving up (with backoff). */
 export const BATCH_WRITE_MAX_ATTEMPTS = 8;
 
-/** Publish budget window (PublishPerMinute counts per this window). */
-export const PUBLISH_WINDOW_SECONDS = 60;
+/**
+ * API Gateway's integration timeout (29 s) plus a second: how long after its `$connect` began a
+ * connection may still be completing its handshake, answering 410 to posts while its rows exist.
+ */
+export const CONNECT_SETTLE_MS = 30_000;
+/** Waits between posts to a connection still completing its handshake (doubling from the first). */
+export const ESTABLISHING_RETRY_FIRST_MS = 100;
+export const ESTABLISHING_RETRY_MAX_MS = 2_000;
+
+/** Budget window: PublishPerMinute, ReplayPerMinute and the principal budgets count per window. */
+export const BUDGET_WINDOW_SECONDS = 60;
 
 /**
  * Posts in flight for one fan-out. The HTTP agent is sized to match, because SDK v3's default

@@ -96,6 +96,8 @@ export interface ConnectionsSignerOptions {
   /** Current credentials; called at most once per second, so a rotation is picked up quickly. */
   credentials: () => AwsCredentials;
   service?: string;
+  /** The request's method (default POST; DELETE closes a connection, with an empty body). */
+  method?: 'POST' | 'DELETE';
   /** Clock in epoch ms (tests pin it). */
   now?: () => number;
 }
@@ -137,7 +139,7 @@ export class ConnectionsSigner {
     if (!HEADER_SAFE.test(options.host) || !HEADER_SAFE.test(options.region))
       throw new Error('endpoint host and region must be printable ASCII');
     // The id is appended already double-escaped; the trailing '/' survives canonicalPath.
-    this.canonicalPrefix = `POST\n${canonicalPath(`${options.basePath}/@connections/`)}`;
+    this.canonicalPrefix = `${options.method ?? 'POST'}\n${canonicalPath(`${options.basePath}/@connections/`)}`;
     this.tick();
   }
 

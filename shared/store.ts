@@ -1,31 +1,25 @@
 /**
- * Every DynamoDB call of airwave. Nothing reads a whole table: connections and channels are read by Query
+ * The channel side of the table: batch writes, a channel's subscribers, sequence numbers and
+ * history. A connection's own rows (connection, subscriptions, budgets) are written by
+ * connection-store.ts. Nothing reads a whole table: connections and channels are read by Query
  * on a partition key, always paginated.
  */
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './clients.js';
 import { config } from './config.js';
 import { FanoutError } from './errors.js';
 import {
-  budgetSortKey,
   channelShardKey,
   connectionIdFromKey,
   connectionKey,
   connectionTtl,
   historyKey,
   historySortKey,
-  SUBSCRIPTION_PREFIX,
   sequenceKey,
   shardOf,
   subscriptionSortKey,
 } from './keys.js';
-import {
-  BATCH_WRITE_MAX_ATTEMPTS,
-  BATCH_WRITE_MAX_ITEMS,
-  CONNECTION_MAX_SECONDS,
-  PUBLISH_WINDOW_SECONDS,
-  TTL_MARGIN_SECONDS,
-} from './limits.js';
+import { BATCH_WRITE_MAX_ATTEMPTS, BATCH_WRITE_MAX_ITEMS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -57,28 +51,6 @@ export async function batchWrite(requests: Record<string, unknown>[]): Promise<v
   }
 }
 
-/** Writes the subscription rows of a new connection in one batch (the $connect path). */
-export async function subscribeMany(connectionId: string, channels: string[], connectedAtMs: number): Promise<void> {
-  await batchWrite(channels.map((c) => ({ PutRequest: { Item: subscriptionItem(connectionId, c, connectedAtMs) } })));
-}
-
-/** Joins one channel; idempotent (a repeated join rewrites the same row). */
-export async function subscribe(connectionId: string, channel: string, connectedAtMs: number): Promise<void> {
-  await documentClient().send(
-    new PutCommand({ TableName: config().tableName, Item: subscriptionItem(connectionId, channel, connectedAtMs) }),
-  );
-}
-
-/** Leaves one channel; idempotent. */
-export async function unsubscribe(connectionId: string, channel: string): Promise<void> {
-  await documentClient().send(
-    new DeleteCommand({
-      TableName: config().tableName,
-      Key: { pk: connectionKey(connectionId), sk: subscriptionSortKey(channel) },
-    }),
-  );
-}
-
 async function* queryPages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -86,46 +58,6 @@ async function* queryPages(input: QueryCommandInput): AsyncGenerator<Record<stri
     yield (out.Items ?? []) as Record<string, unknown>[];
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-}
-
-/** How many channels the connection is in (one Query, counted server-side). */
-export async function countSubscriptions(connectionId: string): Promise<number> {
-  let count = 0;
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const out = await documentClient().send(
-      new QueryCommand({
-        TableName: config().tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
-        ExpressionAttributeValues: { ':pk': connectionKey(connectionId), ':m': SUBSCRIPTION_PREFIX },
-        Select: 'COUNT',
-        ExclusiveStartKey,
-      }),
-    );
-    count += out.Count ?? 0;
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return count;
-}
-
-/**
- * Deletes every row of a connection (subscriptions and budget counters): one paginated Query on
- * its partition key, then BatchWriteItem in chunks of 25. Idempotent, so a `$disconnect` that
- * runs twice, or a 410 cleanup racing it, is harmless. Returns how many rows were deleted.
- */
-export async function removeConnection(connectionId: string): Promise<number> {
-  const pk = connectionKey(connectionId);
-  let removed = 0;
-  for await (const page of queryPages({
-    TableName: config().tableName,
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': pk },
-    ProjectionExpression: 'pk, sk',
-  })) {
-    await batchWrite(page.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
-    removed += page.length;
-  }
-  return removed;
 }
 
 /**
@@ -174,27 +106,6 @@ export async function* subscriberPages(channel: string, pageSize?: number): Asyn
     pull(shard);
     if (result.value.length > 0) yield result.value.map((item) => connectionIdFromKey(item.pk as string));
   }
-}
-
-/**
- * Counts one publish against the connection's budget for the current window (atomic ADD on a
- * counter row that expires with the window). Returns the count including this publish, and the
- * seconds until the window ends.
- */
-export async function countPublish(connectionId: string): Promise<{ count: number; retryAfter: number }> {
-  const now = nowSeconds();
-  const window = Math.floor(now / PUBLISH_WINDOW_SECONDS);
-  const out = await documentClient().send(
-    new UpdateCommand({
-      TableName: config().tableName,
-      Key: { pk: connectionKey(connectionId), sk: budgetSortKey(window) },
-      UpdateExpression: 'ADD n :one SET #ttl = :ttl',
-      ExpressionAttributeNames: { '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':one': 1, ':ttl': (window + 2) * PUBLISH_WINDOW_SECONDS },
-      ReturnValues: 'UPDATED_NEW',
-    }),
-  );
-  return { count: Number(out.Attributes?.n ?? 1), retryAfter: (window + 1) * PUBLISH_WINDOW_SECONDS - now };
 }
 
 /** A channel's sequence counter: its last number, and when that number was taken. */

@@ -1,14 +1,22 @@
 /**
  * `joinchannel`: {"action":"joinchannel","channel":C,"since"?:N}. Writes the subscription row
  * *before* reading history, so nothing published meanwhile can fall between replay and live.
+ * The channel cap is atomic (shared/connection-store.ts joinChannel); a replay spends the
+ * connection's and the principal's replay budgets, and a refused replay still joins: the client
+ * gets a `rate_limited` frame for the replay, then its `joined` ack.
  */
+
+import { spend } from '../../shared/budgets.js';
+import { bulkPoster } from '../../shared/clients.js';
 import { config } from '../../shared/config.js';
-import { TooManyChannelsError } from '../../shared/errors.js';
+import { joinChannel } from '../../shared/connection-store.js';
+import { AirwaveError, TooManyChannelsError } from '../../shared/errors.js';
 import { messageRoute } from '../../shared/handler.js';
+import { logger } from '../../shared/observability.js';
 import { assertCanJoin } from '../../shared/policy.js';
-import { joinedFrame } from '../../shared/protocol.js';
+import { errorFrame, joinedFrame } from '../../shared/protocol.js';
 import { replay } from '../../shared/replay.js';
-import { countSubscriptions, readSequence, subscribe } from '../../shared/store.js';
+import { readSequence } from '../../shared/store.js';
 import { assertChannel, optionalSeq } from '../../shared/validate.js';
 
 export const handler = messageRoute(async (ctx) => {
@@ -18,9 +26,21 @@ export const handler = messageRoute(async (ctx) => {
   const since = optionalSeq(body.since, 'since');
   assertCanJoin(ctx.rights, channel);
   const limit = config().maxChannelsPerConnection;
-  if ((await countSubscriptions(ctx.connectionId)) >= limit) throw new TooManyChannelsError(limit);
-  await subscribe(ctx.connectionId, channel, ctx.connectedAt);
+  const outcome = await joinChannel(ctx.connectionId, channel, ctx.connectedAt, limit);
+  if (outcome === 'full') {
+    logger.warn('refused', { reason: 'cap', limit });
+    throw new TooManyChannelsError(limit, channel);
+  }
+  if (outcome === 'gone') return undefined; // $disconnect ran meanwhile: no one to answer
   const sequence = await readSequence(channel);
-  if (since !== undefined) await replay(ctx.connectionId, channel, since, sequence);
-  return joinedFrame(channel, ctx.connectionId, sequence?.seq);
+  const latest = sequence?.seq;
+  if (since !== undefined && latest !== undefined && latest > since) {
+    const allowed = await spend(ctx, 'replay', channel).catch((error: unknown) => {
+      if (!(error instanceof AirwaveError)) throw error;
+      return error;
+    });
+    if (allowed instanceof AirwaveError) await bulkPoster().post(ctx.connectionId, JSON.stringify(errorFrame(allowed)));
+    else if (allowed === 'spent') await replay(ctx.connectionId, channel, since, sequence);
+  }
+  return joinedFrame(channel, ctx.connectionId, latest);
 });

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { countSubscriptions } from '../../shared/store.js';
+import { countSubscriptions } from '../../shared/connection-store.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 import { loadTemplate } from '../helpers/template.js';
 

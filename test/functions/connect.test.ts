@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/connect/index.js';
 import { resetConfig } from '../../shared/config.js';
-import { countSubscriptions } from '../../shared/store.js';
+import { countSubscriptions } from '../../shared/connection-store.js';
 import { loadEvent } from '../helpers/events.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 

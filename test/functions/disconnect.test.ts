@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/disconnect/index.js';
-import { countSubscriptions, subscribeMany } from '../../shared/store.js';
+import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { loadEvent } from '../helpers/events.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 
@@ -14,12 +14,12 @@ describe('functions/disconnect', () => {
   it('deletes every row of a connection in 30 channels, and a second run is harmless', async () => {
     const event = loadEvent('disconnect');
     const id = event.requestContext.connectionId;
-    await subscribeMany(
+    await openConnection(
       id,
       Array.from({ length: 30 }, (_, i) => `c${i}`),
       Date.now(),
     );
-    await subscribeMany('neighbour=', ['c1'], Date.now());
+    await openConnection('neighbour=', ['c1'], Date.now());
     expect(await handler(event)).to.deep.equal({ statusCode: 200 });
     expect(await countSubscriptions(id)).to.equal(0);
     expect(await countSubscriptions('neighbour=')).to.equal(1);

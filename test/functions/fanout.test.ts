@@ -1,16 +1,41 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/fanout/index.js';
+import { setClients } from '../../shared/clients.js';
+import { resetConfig } from '../../shared/config.js';
+import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import type { FanoutBatch } from '../../shared/distribute.js';
-import { countSubscriptions, subscribeMany } from '../../shared/store.js';
+import { InvalidFanoutBatchError } from '../../shared/errors.js';
+import { API_GATEWAY_FRAME_BYTES } from '../../shared/limits.js';
+import { messageFrameText } from '../../shared/protocol.js';
+import { publish } from '../../shared/publish.js';
+import { batchWrite, subscriptionItem } from '../../shared/store.js';
 import { loadEvent } from '../helpers/events.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
+
+/** Runs the worker on `event`, returning what it threw (undefined if it did not throw). */
+async function thrownBy(event: unknown): Promise<unknown> {
+  try {
+    await handler(event as FanoutBatch);
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
 
 describe('functions/fanout', () => {
   let backend: TestBackend;
   before(async () => {
-    backend = await startBackend();
+    backend = await startBackend({
+      FANOUT_BATCH_SIZE: '100',
+      FANOUT_FUNCTION: 'airwave-test-fanout',
+      POST_RATE_LIMIT: '9500',
+      POST_BURST_LIMIT: '4750',
+    });
   });
   after(() => backend.stop());
+  beforeEach(() => {
+    backend.api.posts.length = 0;
+  });
 
   it('posts the frame, unchanged, to every id of its batch', async () => {
     const batch = loadEvent<FanoutBatch>('fanout');
@@ -21,19 +46,128 @@ describe('functions/fanout', () => {
 
   it('deletes the rows of a gone connection in its batch and counts it', async () => {
     const batch = loadEvent<FanoutBatch>('fanout');
-    await subscribeMany(batch.ids[1], ['news', 'sport'], Date.now());
+    await openConnection(batch.ids[1], ['news', 'sport'], Date.now() - 60_000); // long established
     backend.api.gone.add(batch.ids[1]);
     expect(await handler(batch)).to.deep.equal({ delivered: 3, gone: 1, failed: 0 });
     expect(await countSubscriptions(batch.ids[1])).to.equal(0);
+    backend.api.gone.clear();
   });
 
-  it('throws on an event that is not a batch, so Lambda keeps it in the dead-letter queue', async () => {
-    let error: unknown;
-    try {
-      await handler({ channel: 'news' } as unknown as FanoutBatch);
-    } catch (e) {
-      error = e;
+  it('accepts a frame exactly as the publisher builds it, and a publisher share below one post per second', async () => {
+    const batch = loadEvent<FanoutBatch>('fanout');
+    batch.frame = messageFrameText('news', { deep: [[['ok']]], text: 'é 😀' }, 'Pfuj522VXQOuwuF0', 1);
+    Object.assign(batch, { ids: [batch.ids[0]], ratePerSecond: 0.4, burst: 1 });
+    expect(await handler(batch)).to.deep.equal({ delivered: 1, gone: 0, failed: 0 });
+  });
+
+  it('accepts every batch a publisher hands to it (the contract the checks enforce)', async () => {
+    // Prepare: a channel of 250 real-looking ids, so the publisher keeps one batch and hands off two.
+    const ids = Array.from({ length: 250 }, (_, i) => `L0S${String(i).padStart(4, '0')}cOFvHcC=`);
+    await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'wide', Date.now()) } })));
+    const handed: unknown[] = [];
+    setClients({
+      lambda: {
+        async send(command: unknown) {
+          handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
+          return { StatusCode: 202 };
+        },
+      },
+    });
+
+    // Act
+    await publish('wide', { text: 'to everyone', nested: { list: [1, 2, 3] } });
+    backend.api.posts.length = 0;
+    const reports = [];
+    for (const batch of handed) reports.push(await handler(batch as FanoutBatch));
+
+    // Assess
+    expect(handed).to.have.length(2);
+    expect(reports.map((r) => r.delivered)).to.deep.equal([100, 50]);
+    setClients({ lambda: undefined });
+  });
+
+  describe('refuses an event that is not what a publisher sends, posting nothing', () => {
+    const valid = () => loadEvent<FanoutBatch & Record<string, unknown>>('fanout');
+    const frameWith = (change: (frame: Record<string, unknown>) => void) => {
+      const frame = JSON.parse(valid().frame);
+      change(frame);
+      return JSON.stringify(frame);
+    };
+    const cases: Array<[string, () => unknown]> = [
+      ['no event', () => null],
+      ['an array', () => [valid()]],
+      ['no channel', () => ({ ...valid(), channel: undefined })],
+      ['an invalid channel', () => ({ ...valid(), channel: 'news#x' })],
+      ['a frame that is not a string', () => ({ ...valid(), frame: { type: 'message' } })],
+      ['a frame that is not JSON', () => ({ ...valid(), frame: 'buy cheap watches' })],
+      ['a frame that is a JSON array', () => ({ ...valid(), frame: '[1,2]' })],
+      ['a frame of another type', () => ({ ...valid(), frame: frameWith((f) => Object.assign(f, { type: 'error', code: 'x' })) })],
+      ['a frame for another channel', () => ({ ...valid(), frame: frameWith((f) => Object.assign(f, { channel: 'sport' })) })],
+      ['a frame without message', () => ({ ...valid(), frame: frameWith((f) => delete f.message) })],
+      ['a frame without id', () => ({ ...valid(), frame: frameWith((f) => delete f.id) })],
+      ['a frame with a forged id', () => ({ ...valid(), frame: frameWith((f) => Object.assign(f, { id: 'admin' })) })],
+      ['a frame without seq', () => ({ ...valid(), frame: frameWith((f) => delete f.seq) })],
+      ['a frame with a bad seq', () => ({ ...valid(), frame: frameWith((f) => Object.assign(f, { seq: -1 })) })],
+      ['a frame with a fractional seq', () => ({ ...valid(), frame: frameWith((f) => Object.assign(f, { seq: 1.5 })) })],
+      ['a frame with an extra field', () => ({ ...valid(), frame: frameWith((f) => Object.assign(f, { from: 'admin' })) })],
+      [
+        'a frame with a __proto__ key',
+        () => ({ ...valid(), frame: valid().frame.replace('{"headline"', '{"__proto__":{"x":1},"headline"') }),
+      ],
+      [
+        'a frame over the post limit',
+        () => ({ ...valid(), frame: messageFrameText('news', 'x'.repeat(API_GATEWAY_FRAME_BYTES), 'Pfuj522VXQOuwuF0', 1) }),
+      ],
+      ['a 100 KB frame', () => ({ ...valid(), frame: messageFrameText('news', 'x'.repeat(100_000), 'Pfuj522VXQOuwuF0', 1) })],
+      ['no ids', () => ({ ...valid(), ids: undefined })],
+      ['an empty id list', () => ({ ...valid(), ids: [] })],
+      ['ids that are not strings', () => ({ ...valid(), ids: [42] })],
+      ['an id with a slash path', () => ({ ...valid(), ids: ['../../x'] })],
+      ['an id with a control character', () => ({ ...valid(), ids: ['L0SM9c\u0000OFvHcC='] })],
+      ['an overlong id', () => ({ ...valid(), ids: ['A'.repeat(200)] })],
+      ['a dot-segment id', () => ({ ...valid(), ids: ['..'] })],
+      ['the same id twice', () => ({ ...valid(), ids: ['L0SM9cOFvHcCIhw=', 'L0SM9cOFvHcCIhw='] })],
+      ['more ids than FanoutBatchSize', () => ({ ...valid(), ids: Array.from({ length: 101 }, (_, i) => `id${i}AAAAAAAAAAA=`) })],
+      ['a rate that is not a number', () => ({ ...valid(), ratePerSecond: 'fast' })],
+      ['a rate of 0', () => ({ ...valid(), ratePerSecond: 0 })],
+      ['a negative burst', () => ({ ...valid(), burst: -5 })],
+    ];
+    for (const [label, make] of cases) {
+      it(label, async () => {
+        const error = await thrownBy(make());
+        expect(error).to.be.instanceOf(InvalidFanoutBatchError);
+        expect(error).to.include({ name: 'InvalidFanoutBatchError', code: 'invalid_fanout_batch' });
+        expect(backend.api.posts).to.deep.equal([]);
+      });
     }
-    expect(error).to.be.instanceOf(Error);
+  });
+
+  describe('pacing', () => {
+    before(() => {
+      process.env.POST_RATE_LIMIT = '50';
+      process.env.POST_BURST_LIMIT = '2';
+      resetConfig();
+    });
+    after(() => {
+      process.env.POST_RATE_LIMIT = '9500';
+      process.env.POST_BURST_LIMIT = '4750';
+      resetConfig();
+    });
+
+    it('clamps a rate and burst above PostRateLimit / PostBurstLimit instead of posting unpaced', async () => {
+      // Prepare: 12 ids, asking for a trillion posts a second with a burst of a billion.
+      const batch = loadEvent<FanoutBatch>('fanout');
+      batch.ids = Array.from({ length: 12 }, (_, i) => `L0SM9cOFvHc${String(i).padStart(4, '0')}=`);
+      Object.assign(batch, { ratePerSecond: 1e12, burst: 1e9 });
+
+      // Act
+      const started = performance.now();
+      const report = await handler(batch);
+      const elapsed = performance.now() - started;
+
+      // Assess: 2 at once, then 10 more at 50/s take at least 200 ms (unpaced: a few ms).
+      expect(report.delivered).to.equal(12);
+      expect(elapsed).to.be.at.least(180);
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/joinchannel/index.js';
+import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { publish } from '../../shared/publish.js';
 import { REPLAY_BUDGET_MS } from '../../shared/replay.js';
-import { countSubscriptions, subscribeMany } from '../../shared/store.js';
 import { loadEvent, messageEvent } from '../helpers/events.js';
 import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
 
@@ -13,7 +13,10 @@ const replayed = (posted: Array<Record<string, unknown>>): Array<Record<string, 
 describe('functions/joinchannel', () => {
   let backend: TestBackend;
   before(async () => {
-    backend = await startBackend({ MAX_CHANNELS_PER_CONNECTION: '3', HISTORY_SIZE: '5' });
+    backend = await startBackend({ MAX_CHANNELS_PER_CONNECTION: '3', HISTORY_SIZE: '5', REPLAY_PER_MINUTE: '2', FRAME_RATE_LIMIT: '0' });
+    // Joins are conditional on the connection row that $connect writes.
+    for (const id of ['L0SM9cOFvHcCIhw=', 'j1=', 'j2=', 'j4=', 'j5=', 'j6=', 'j7=', 'j8=', 'j10=', 'j11='])
+      await openConnection(id, [], Date.now());
   });
   after(() => backend.stop());
   beforeEach(() => {
@@ -49,11 +52,54 @@ describe('functions/joinchannel', () => {
     expect(await countSubscriptions('j2=')).to.equal(0);
   });
 
-  it('refuses a join beyond MaxChannelsPerConnection with too_many_channels', async () => {
-    await subscribeMany('j3=', ['a', 'b', 'c'], Date.now());
+  it('refuses a join beyond MaxChannelsPerConnection with too_many_channels naming the channel', async () => {
+    await openConnection('j3=', ['a', 'b', 'c'], Date.now());
     const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'd' }, 'j3=')));
-    expect(frame).to.include({ code: 'too_many_channels' });
+    expect(frame).to.include({ code: 'too_many_channels', channel: 'd', limit: 3 });
     expect(await countSubscriptions('j3=')).to.equal(3);
+  });
+
+  it('acks a repeated join of a full connection (it is no new subscription)', async () => {
+    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'b' }, 'j3=')));
+    expect(frame).to.include({ type: 'joined', channel: 'b' });
+    expect(await countSubscriptions('j3=')).to.equal(3);
+  });
+
+  it('100 concurrent joins of one connection leave at most MaxChannelsPerConnection (3) subscriptions', async () => {
+    await openConnection('race=', [], Date.now());
+    const frames = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        handler(messageEvent('joinchannel', { action: 'joinchannel', channel: `r${i % 20}` }, 'race=')),
+      ),
+    );
+    expect(await countSubscriptions('race=')).to.equal(3);
+    const joined = new Set(
+      frames
+        .map(frameOf)
+        .filter((f) => f.type === 'joined')
+        .map((f) => f.channel),
+    );
+    expect(joined.size).to.equal(3);
+  });
+
+  it('writes nothing for a connection that is gone (no connection row) and answers nothing', async () => {
+    const result = await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'late' }, 'gone-already='));
+    expect(result.body).to.equal(undefined);
+    expect(await countSubscriptions('gone-already=')).to.equal(0);
+  });
+
+  it('refuses a replay beyond ReplayPerMinute with rate_limited but still joins', async () => {
+    for (let i = 1; i <= 2; i++) await publish('budget-room', { n: i });
+    const join = () => handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'budget-room', since: 0 }, 'j8='));
+    await join();
+    await join();
+    backend.api.posts.length = 0;
+    const frame = frameOf(await join());
+    expect(frame).to.include({ type: 'joined', channel: 'budget-room', seq: 2 });
+    const posted = backend.api.frames('j8=');
+    expect(posted).to.have.length(1);
+    expect(posted[0]).to.include({ type: 'error', code: 'rate_limited', budget: 'replay', scope: 'connection', channel: 'budget-room' });
+    expect(posted[0].retryAfter).to.be.within(1, 60);
   });
 
   it('replays what was published after `since`, in order, before acking with the latest seq', async () => {
@@ -79,21 +125,21 @@ describe('functions/joinchannel', () => {
   it('answers replay_incomplete with the last seq delivered when posts stay throttled past the budget', async () => {
     for (let i = 1; i <= 3; i++) await publish('stuck-room', { n: i });
     // Every post to this connection is answered 429 for longer than the replay may retry.
-    backend.api.throttle.set('j8=', 1_000);
+    backend.api.throttle.set('j10=', 1_000);
     const started = Date.now();
-    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'stuck-room', since: 0 }, 'j8=')));
+    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'stuck-room', since: 0 }, 'j10=')));
     expect(frame).to.deep.include({ type: 'error', code: 'replay_incomplete', channel: 'stuck-room', lastSeq: 0 });
     expect(Date.now() - started).to.be.below(REPLAY_BUDGET_MS + 1_000);
-    expect(await countSubscriptions('j8=')).to.equal(1);
-    backend.api.throttle.delete('j8=');
+    expect(await countSubscriptions('j10=')).to.equal(1);
+    backend.api.throttle.delete('j10=');
   });
 
   it('retries a throttled replay post and then acks normally', async () => {
     for (let i = 1; i <= 2; i++) await publish('busy-room', { n: i });
-    backend.api.throttle.set('j9=', 3);
-    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'busy-room', since: 0 }, 'j9=')));
+    backend.api.throttle.set('j11=', 3);
+    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'busy-room', since: 0 }, 'j11=')));
     expect(frame).to.include({ type: 'joined', seq: 2 });
-    expect(replayed(backend.api.frames('j9=')).map((f) => f.seq)).to.deep.equal([1, 2]);
+    expect(replayed(backend.api.frames('j11=')).map((f) => f.seq)).to.deep.equal([1, 2]);
   });
 
   it('replays nothing when the client is up to date', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/publish/index.js';
-import { subscribeMany } from '../../shared/store.js';
+import { openConnection } from '../../shared/connection-store.js';
 import { loadEvent } from '../helpers/events.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 
@@ -8,8 +8,8 @@ describe('functions/publish', () => {
   let backend: TestBackend;
   before(async () => {
     backend = await startBackend({ MAX_MESSAGE_BYTES: '1024' });
-    await subscribeMany('a=', ['news', 'sport'], Date.now());
-    await subscribeMany('b=', ['news'], Date.now());
+    await openConnection('a=', ['news', 'sport'], Date.now());
+    await openConnection('b=', ['news'], Date.now());
   });
   after(() => backend.stop());
   beforeEach(() => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/sendmessage/index.js';
-import { subscribeMany } from '../../shared/store.js';
+import { openConnection } from '../../shared/connection-store.js';
 import { loadEvent, messageEvent } from '../helpers/events.js';
 import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
 
@@ -10,9 +10,10 @@ describe('functions/sendmessage', () => {
   let backend: TestBackend;
   before(async () => {
     backend = await startBackend({ MAX_MESSAGE_BYTES: '64', PUBLISH_PER_MINUTE: '5', DEFAULT_CHANNEL: 'default' });
-    await subscribeMany(SENDER, ['default', 'news'], Date.now());
-    await subscribeMany('reader=', ['news'], Date.now());
-    await subscribeMany('lobby=', ['default'], Date.now());
+    await openConnection(SENDER, ['default', 'news'], Date.now());
+    await openConnection('reader=', ['news'], Date.now());
+    await openConnection('lobby=', ['default'], Date.now());
+    for (const id of ['outsider=', 'big=', 'reader2=', 'spammer=', 'spammer2=']) await openConnection(id, [], Date.now());
   });
   after(() => backend.stop());
   beforeEach(() => {
@@ -69,5 +70,11 @@ describe('functions/sendmessage', () => {
     expect(frames.map((f) => f.type)).to.deep.equal(['sent', 'sent', 'sent', 'sent', 'sent', 'error', 'error']);
     expect(frames[6]).to.include({ code: 'rate_limited' });
     expect(backend.api.frames('reader=')).to.have.length(5);
+  });
+
+  it('answers nothing and publishes nothing for a connection that is gone', async () => {
+    const result = await handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', message: 'late' }, 'closed='));
+    expect(result.body).to.equal(undefined);
+    expect(backend.api.posts).to.deep.equal([]);
   });
 });

@@ -19,12 +19,18 @@ export interface OpenOptions {
   origin?: string;
   protocols?: string[];
   headers?: Record<string, string>;
+  /** Source address (127.0.0.x): a different source IP, as another client would have. */
+  localAddress?: string;
 }
 
 /** Opens a socket; rejects with `{ status }` when the server refuses the upgrade. */
 export function openClient(url: string, options: OpenOptions = {}): Promise<TestClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options.protocols ?? [], { origin: options.origin, headers: options.headers });
+    const ws = new WebSocket(url, options.protocols ?? [], {
+      origin: options.origin,
+      headers: options.headers,
+      localAddress: options.localAddress,
+    });
     const frames: Frame[] = [];
     const waiters: Array<{ predicate: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
     ws.on('message', (data) => {

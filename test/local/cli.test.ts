@@ -95,7 +95,7 @@ describe('local/cli', function () {
             }),
           )
         ).Count;
-      expect(await rows()).to.equal(3); // default, leaving, leaving2
+      expect(await rows()).to.equal(4); // the connection row; default, leaving, leaving2
       run.child.kill('SIGINT');
       expect(await run.exited).to.equal(0);
       expect(await rows()).to.equal(0);

@@ -187,7 +187,7 @@ describe('local/websocket-api (template.yaml, end to end)', function () {
     it('runs when a client drops its TCP connection without a close frame', async () => {
       const client = await TestClient.connect(`${stack.url}?channels=dropped`);
       const id = String((await joinAndGetId(client, 'dropped2')).connectionId);
-      expect(await table.connectionRows(id)).to.equal(3);
+      expect(await table.connectionRows(id)).to.equal(4); // the connection row and 3 subscriptions
       client.socket.terminate();
       await eventually(async () => (await table.connectionRows(id)) === 0, '$disconnect deleting the rows');
       expect(stack.registry.get(id)).to.equal(undefined);

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { resetClients } from '../../shared/clients.js';
+import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { backoffMs, type DeliveryOptions, deliver } from '../../shared/fanout.js';
 import type { Poster } from '../../shared/poster.js';
-import { batchWrite, countSubscriptions, subscribeMany, subscriberPages, subscriptionItem } from '../../shared/store.js';
+import { batchWrite, subscriberPages, subscriptionItem } from '../../shared/store.js';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../helpers/connections-endpoint.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
 
@@ -51,9 +52,9 @@ describe('fanout', () => {
     });
 
     it("deletes the rows of a connection that answers 410, and not the sender's", async () => {
-      await subscribeMany('sender=', ['lobby', 'other'], Date.now());
-      await subscribeMany('ghost=', ['lobby', 'other', 'third'], Date.now());
-      await subscribeMany('alive=', ['lobby'], Date.now());
+      await openConnection('sender=', ['lobby', 'other'], Date.now());
+      await openConnection('ghost=', ['lobby', 'other', 'third'], Date.now() - 60_000); // long established
+      await openConnection('alive=', ['lobby'], Date.now());
       api.gone.add('ghost=');
       const report = await broadcast('lobby', '{"n":1}', { exclude: 'sender=', sleep: noSleep });
       expect(report.gone).to.equal(1);
@@ -63,8 +64,23 @@ describe('fanout', () => {
       expect(await countSubscriptions('alive=')).to.equal(1);
     });
 
+    it('keeps the rows of a connection still completing its handshake and delivers once it is established', async () => {
+      await openConnection('newborn=', ['nursery'], Date.now());
+      api.gone.add('newborn=');
+      const waits: number[] = [];
+      const sleep = async (ms: number) => {
+        waits.push(ms);
+        if (waits.length === 3) api.gone.delete('newborn='); // the $connect integration returned
+      };
+      const report = await broadcast('nursery', '{"n":3}', { sleep });
+      expect(report).to.include({ delivered: 1, gone: 0, failed: 0 });
+      expect(api.frames('newborn=')).to.deep.equal([{ n: 3 }]);
+      expect(await countSubscriptions('newborn=')).to.equal(1);
+      expect(waits).to.deep.equal([100, 200, 400]);
+    });
+
     it('retries a 429 until the post is delivered', async () => {
-      await subscribeMany('busy=', ['throttled-room'], Date.now());
+      await openConnection('busy=', ['throttled-room'], Date.now());
       api.throttle.set('busy=', 4);
       const report = await broadcast('throttled-room', '{"n":2}', { sleep: noSleep });
       expect(report).to.include({ delivered: 1, throttled: 4, failed: 0 });

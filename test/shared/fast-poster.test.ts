@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -325,6 +325,50 @@ describe('fast-poster', () => {
       expect(() => new FastPoster({ endpoint: 'ftp://127.0.0.1/dev', region: 'us-east-1', credentials: CREDENTIALS })).to.throw(
         'must be http(s)',
       );
+    });
+  });
+
+  describe('FastPoster.disconnect', () => {
+    it('sends DELETE @connections/{id} as the SDK sends it, with a signature API Gateway can verify', async () => {
+      // Prepare
+      const clock = sinon.useFakeTimers({ now: Date.UTC(2030, 0, 2, 3, 4, 5), toFake: ['Date'] });
+      cleanups.push(() => clock.restore());
+      const { endpoint, poster } = await setup((_request, res) => res.writeHead(204).end());
+      const sdk = new ApiGatewayManagementApiClient({
+        endpoint: endpoint.url,
+        region: 'us-east-1',
+        credentials: CREDENTIALS,
+        maxAttempts: 1,
+      });
+      cleanups.push(() => sdk.destroy());
+
+      // Act
+      for (const id of IDS) {
+        await sdk.send(new DeleteConnectionCommand({ ConnectionId: id }));
+        expect(await poster.disconnect(id)).to.equal('ok');
+      }
+
+      // Assess
+      expect(endpoint.requests).to.have.length(IDS.length * 2);
+      for (let i = 0; i < endpoint.requests.length; i += 2) {
+        const [fromSdk, fromFast] = [endpoint.requests[i], endpoint.requests[i + 1]];
+        expect(fromFast.method).to.equal('DELETE');
+        expect(fromFast.url).to.equal(fromSdk.url);
+        for (const name of ['host', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'])
+          expect(fromFast.headers[name], name).to.equal(fromSdk.headers[name]);
+        expect(fromFast.body.length).to.equal(0);
+        expect(await signatureVerifies(fromFast, CREDENTIALS), 'fast signature').to.equal(true);
+      }
+    });
+
+    it('answers gone for a connection that is already closed, and keeps posting on the same sockets', async () => {
+      const { endpoint, poster } = await setup((request, res) => {
+        if (request.method === 'DELETE') res.writeHead(410, { 'content-length': '2' }).end('{}');
+        else ok(request, res);
+      });
+      expect(await poster.disconnect(IDS[0])).to.equal('gone');
+      expect(await poster.post(IDS[0], 'after')).to.equal('ok');
+      expect(endpoint.sockets()).to.equal(1);
     });
   });
 

@@ -6,8 +6,9 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { documentClient, setClients } from '../../shared/clients.js';
+import { openConnection } from '../../shared/connection-store.js';
 import { publish } from '../../shared/publish.js';
-import { historyPages, markSkipped, subscribeMany } from '../../shared/store.js';
+import { historyPages, markSkipped } from '../../shared/store.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 
 type Send = ReturnType<typeof documentClient>['send'];
@@ -47,7 +48,7 @@ describe('shared/publish: history step', () => {
   }
 
   it('writes a tombstone and delivers nothing when the history write fails', async () => {
-    await subscribeMany('p1=', ['fails'], Date.now());
+    await openConnection('p1=', ['fails'], Date.now());
     faultyHistoryWrite('fails');
     const error = await publish('fails', 'lost').catch((e: unknown) => e);
     expect((error as Error).name).to.equal('ProvisionedThroughputExceededException');
@@ -56,7 +57,7 @@ describe('shared/publish: history step', () => {
   });
 
   it('delivers when the history write went through and only its answer was lost', async () => {
-    await subscribeMany('p2=', ['lost-answer'], Date.now());
+    await openConnection('p2=', ['lost-answer'], Date.now());
     faultyHistoryWrite('answer lost');
     const published = await publish('lost-answer', 'kept');
     expect(published).to.include({ seq: 1, delivered: 1 });
@@ -64,7 +65,7 @@ describe('shared/publish: history step', () => {
   });
 
   it('delivers nothing when a replay has already claimed its seq as skipped', async () => {
-    await subscribeMany('p3=', ['claimed'], Date.now());
+    await openConnection('p3=', ['claimed'], Date.now());
     expect(await markSkipped('claimed', 1)).to.equal(true);
     const error = await publish('claimed', 'too late').catch((e: unknown) => e);
     expect(error).to.be.instanceOf(Error);

@@ -1,16 +1,13 @@
 import { expect } from 'chai';
 import { resetClients } from '../../shared/clients.js';
+import { countSubscriptions, openConnection, removeConnection } from '../../shared/connection-store.js';
 import {
   appendHistory,
   batchWrite,
-  countSubscriptions,
   historyPages,
   markSkipped,
   nextSequence,
   readSequence,
-  removeConnection,
-  subscribe,
-  subscribeMany,
   subscriberPages,
   subscriptionItem,
 } from '../../shared/store.js';
@@ -47,9 +44,9 @@ describe('store (against dynalite)', () => {
 
   it('removes every row of a connection in 30 channels and is idempotent', async () => {
     const channels = Array.from({ length: 30 }, (_, i) => `room${i}`);
-    await subscribeMany('gone30=', channels, Date.now());
+    await openConnection('gone30=', channels, Date.now());
     expect(await countSubscriptions('gone30=')).to.equal(30);
-    expect(await removeConnection('gone30=')).to.equal(30);
+    expect(await removeConnection('gone30=')).to.equal(31); // 30 subscriptions and the connection row
     expect(await countSubscriptions('gone30=')).to.equal(0);
     expect(await removeConnection('gone30=')).to.equal(0);
     for await (const page of subscriberPages('room7')) expect(page).to.not.include('gone30=');
@@ -57,8 +54,8 @@ describe('store (against dynalite)', () => {
 
   it('skips subscription rows past their TTL (DynamoDB expires them days late)', async () => {
     const threeHoursAgo = Date.now() - 3 * 3600 * 1000;
-    await subscribe('stale=', 'ttl-room', threeHoursAgo);
-    await subscribe('fresh=', 'ttl-room', Date.now());
+    await openConnection('stale=', ['ttl-room'], threeHoursAgo);
+    await openConnection('fresh=', ['ttl-room'], Date.now());
     const seen: string[] = [];
     for await (const page of subscriberPages('ttl-room')) seen.push(...page);
     expect(seen).to.deep.equal(['fresh=']);

@@ -21,10 +21,16 @@ const DYNAMODB_ACTIONS: Record<string, string[]> = {
   PublishFunction: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
   FanoutFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
 };
-/** Functions that post to connections (@connections POST); none may GET or DELETE today. */
+/**
+ * Functions that post to connections (@connections POST); the message routes may also DELETE
+ * (close) a flooding connection (shared/flood.ts). None may GET.
+ */
 const MANAGE_CONNECTIONS: Record<string, string[]> = {
-  JoinChannelFunction: ['POST'],
-  SendMessageFunction: ['POST'],
+  DefaultFunction: ['POST', 'DELETE'],
+  PingFunction: ['POST', 'DELETE'],
+  LeaveChannelFunction: ['POST', 'DELETE'],
+  JoinChannelFunction: ['POST', 'DELETE'],
+  SendMessageFunction: ['POST', 'DELETE'],
   PublishFunction: ['POST'],
   FanoutFunction: ['POST'],
 };

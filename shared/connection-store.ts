@@ -1,0 +1,332 @@
+/**
+ * A connection's rows: the connection row, its subscriptions and its budgets. Every DynamoDB call
+ * that writes on behalf of one connection lives here.
+ *
+ * The connection row (`c#<id>` / `c`) is written at `$connect` and deleted first at `$disconnect`.
+ * Every later write of the connection is conditional on it, with no transaction (dynalite has
+ * none, and a condition on one item is all it takes):
+ * - the channel cap: a join reserves a slot with `ADD n 1` under `n < max`, so 1,000 concurrent
+ *   joins cannot pass a count that each of them read before the others wrote;
+ * - nothing outlives the connection: a join re-reads the connection row (strongly consistent)
+ *   after writing its subscription and deletes that subscription if the row is gone. Because
+ *   `$disconnect` deletes the connection row *before* it lists the connection's rows, a
+ *   subscription written after that list was taken is always seen by its own writer's re-read;
+ * - per-connection budgets are attributes of the connection row, updated under
+ *   `attribute_exists(pk)`, so a budget write after `$disconnect` fails instead of creating a row.
+ *
+ * Principal budgets (`p#<key>`) are not the connection's: they expire with their window.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from './clients.js';
+import { config } from './config.js';
+import {
+  CONNECTION_SORT_KEY,
+  connectionKey,
+  connectionTtl,
+  principalBudgetKey,
+  principalBudgetSortKey,
+  SUBSCRIPTION_PREFIX,
+  subscriptionSortKey,
+} from './keys.js';
+import { BUDGET_WINDOW_SECONDS, CONNECT_SETTLE_MS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
+import { batchWrite, subscriptionItem } from './store.js';
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** DynamoDB refused a conditional write because its condition was false (not an error here). */
+export const isConditionFailed = (error: unknown): boolean => (error as Error)?.name === 'ConditionalCheckFailedException';
+
+const connectionRowKey = (connectionId: string) => ({ pk: connectionKey(connectionId), sk: CONNECTION_SORT_KEY });
+
+/**
+ * `$connect`: writes the connection row (with the number of channels it starts in), then the
+ * subscription rows in one batch. The row comes first so that no subscription exists without it.
+ */
+export async function openConnection(connectionId: string, channels: string[], connectedAtMs: number): Promise<void> {
+  const unique = [...new Set(channels)];
+  await documentClient().send(
+    new PutCommand({
+      TableName: config().tableName,
+      Item: {
+        ...connectionRowKey(connectionId),
+        n: unique.length,
+        at: connectedAtMs,
+        ttl: connectionTtl(connectedAtMs, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS),
+      },
+    }),
+  );
+  if (unique.length > 0) {
+    await batchWrite(unique.map((c) => ({ PutRequest: { Item: subscriptionItem(connectionId, c, connectedAtMs) } })));
+  }
+}
+
+/** Whether the connection row exists (strongly consistent). */
+export async function connectionExists(connectionId: string): Promise<boolean> {
+  const out = await documentClient().send(
+    new GetCommand({
+      TableName: config().tableName,
+      Key: connectionRowKey(connectionId),
+      ConsistentRead: true,
+      ProjectionExpression: 'pk',
+    }),
+  );
+  return out.Item !== undefined;
+}
+
+/**
+ * Whether the connection may still be completing its handshake: its row exists and it connected
+ * less than CONNECT_SETTLE_MS ago. API Gateway answers 410 to posts for a connection whose
+ * `$connect` integration has not returned yet (up to its 29 s timeout), although its rows are
+ * already written: such a 410 is no proof that the connection is gone.
+ */
+export async function isEstablishing(connectionId: string, now = Date.now()): Promise<boolean> {
+  const out = await documentClient().send(
+    new GetCommand({
+      TableName: config().tableName,
+      Key: connectionRowKey(connectionId),
+      ConsistentRead: true,
+      // AT is a DynamoDB reserved word.
+      ProjectionExpression: '#at',
+      ExpressionAttributeNames: { '#at': 'at' },
+    }),
+  );
+  const at = out.Item?.at;
+  return typeof at === 'number' && now - at < CONNECT_SETTLE_MS;
+}
+
+async function subscriptionExists(connectionId: string, channel: string): Promise<boolean> {
+  const out = await documentClient().send(
+    new GetCommand({
+      TableName: config().tableName,
+      Key: { pk: connectionKey(connectionId), sk: subscriptionSortKey(channel) },
+      ConsistentRead: true,
+      ProjectionExpression: 'pk',
+    }),
+  );
+  return out.Item !== undefined;
+}
+
+/** Moves the connection's channel count by `delta` while the connection exists; false if it is gone. */
+async function addChannelCount(connectionId: string, delta: number): Promise<boolean> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: config().tableName,
+        Key: connectionRowKey(connectionId),
+        UpdateExpression: 'ADD n :d',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':d': delta },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+async function deleteSubscription(connectionId: string, channel: string): Promise<boolean> {
+  const out = await documentClient().send(
+    new DeleteCommand({
+      TableName: config().tableName,
+      Key: { pk: connectionKey(connectionId), sk: subscriptionSortKey(channel) },
+      ReturnValues: 'ALL_OLD',
+    }),
+  );
+  return out.Attributes !== undefined;
+}
+
+/** What a join did: a new subscription, one that existed already, no room left, or no connection. */
+export type JoinOutcome = 'joined' | 'already' | 'full' | 'gone';
+
+/**
+ * Joins one channel within `max` channels per connection, atomically:
+ * 1. reserve a slot: `ADD n 1` on the connection row if it exists and `n < max`;
+ * 2. write the subscription only if it does not exist (a repeated join gives its slot back);
+ * 3. re-read the connection row: if `$disconnect` deleted it meanwhile, delete the subscription.
+ */
+export async function joinChannel(connectionId: string, channel: string, connectedAtMs: number, max: number): Promise<JoinOutcome> {
+  const { tableName } = config();
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: connectionRowKey(connectionId),
+        UpdateExpression: 'ADD n :one',
+        ConditionExpression: 'attribute_exists(pk) AND n < :max',
+        ExpressionAttributeValues: { ':one': 1, ':max': max },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    // Full, gone, or a repeated join of a full connection (which is no new subscription).
+    if (await subscriptionExists(connectionId, channel)) return 'already';
+    return (await connectionExists(connectionId)) ? 'full' : 'gone';
+  }
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: tableName,
+        Item: subscriptionItem(connectionId, channel, connectedAtMs),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    // Give the slot back whatever happened: it holds no subscription.
+    await addChannelCount(connectionId, -1);
+    if (isConditionFailed(error)) return 'already';
+    throw error;
+  }
+  if (!(await connectionExists(connectionId))) {
+    await deleteSubscription(connectionId, channel);
+    return 'gone';
+  }
+  return 'joined';
+}
+
+/** Leaves one channel; idempotent. Frees the slot only when a subscription was really deleted. */
+export async function leaveChannel(connectionId: string, channel: string): Promise<boolean> {
+  const removed = await deleteSubscription(connectionId, channel);
+  if (removed) await addChannelCount(connectionId, -1);
+  return removed;
+}
+
+/** How many subscription rows the connection has (a counting Query; tests and diagnostics). */
+export async function countSubscriptions(connectionId: string): Promise<number> {
+  let count = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documentClient().send(
+      new QueryCommand({
+        TableName: config().tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+        ExpressionAttributeValues: { ':pk': connectionKey(connectionId), ':m': SUBSCRIPTION_PREFIX },
+        Select: 'COUNT',
+        ExclusiveStartKey,
+      }),
+    );
+    count += out.Count ?? 0;
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return count;
+}
+
+/**
+ * Deletes every row of a connection: the connection row first (from then on no write of the
+ * connection succeeds, and a join racing this sees it gone), then one paginated Query on the
+ * partition key and BatchWriteItem in chunks of 25. Idempotent, so a `$disconnect` that runs
+ * twice, or a 410 cleanup racing it, is harmless. Returns how many rows were deleted.
+ */
+export async function removeConnection(connectionId: string): Promise<number> {
+  const { tableName } = config();
+  const first = await documentClient().send(
+    new DeleteCommand({ TableName: tableName, Key: connectionRowKey(connectionId), ReturnValues: 'ALL_OLD' }),
+  );
+  let removed = first.Attributes ? 1 : 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documentClient().send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': connectionKey(connectionId) },
+        ProjectionExpression: 'pk, sk',
+        // Strongly consistent: a subscription written just before this read must be in it.
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    const items = out.Items ?? [];
+    await batchWrite(items.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
+    removed += items.length;
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return removed;
+}
+
+/** The kinds of budget: publishes (sendmessage) and replays (joinchannel with `since`). */
+export type BudgetKind = 'publish' | 'replay';
+const ATTRIBUTES: Record<BudgetKind, { window: string; count: string; sortKind: string }> = {
+  publish: { window: 'pw', count: 'pn', sortKind: 'publish' },
+  replay: { window: 'qw', count: 'qn', sortKind: 'replay' },
+};
+
+/** One spend of a budget: the count in the current window including this one, and when it ends. */
+export interface BudgetSpend {
+  count: number;
+  /** Seconds until the window ends. */
+  retryAfter: number;
+}
+
+function currentWindow(): { window: number; retryAfter: number } {
+  const now = nowSeconds();
+  const window = Math.floor(now / BUDGET_WINDOW_SECONDS);
+  return { window, retryAfter: (window + 1) * BUDGET_WINDOW_SECONDS - now };
+}
+
+/**
+ * Counts one spend against the connection's budget of `kind`, on the connection row itself (no
+ * row of its own, so nothing to outlive the connection). One write in the common case: `ADD`
+ * while the stored window is the current one; the first spend of a window resets it with `SET`.
+ * Returns undefined when the connection is gone.
+ */
+export async function spendConnectionBudget(connectionId: string, kind: BudgetKind): Promise<BudgetSpend | undefined> {
+  const { window, retryAfter } = currentWindow();
+  const a = ATTRIBUTES[kind];
+  const base = {
+    TableName: config().tableName,
+    Key: connectionRowKey(connectionId),
+    ExpressionAttributeNames: { '#w': a.window, '#n': a.count },
+    ReturnValues: 'UPDATED_NEW' as const,
+  };
+  // Two tries each way: a window can turn between the two writes.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const out = await documentClient().send(
+        new UpdateCommand({
+          ...base,
+          UpdateExpression: 'ADD #n :one',
+          ConditionExpression: 'attribute_exists(pk) AND #w = :w',
+          ExpressionAttributeValues: { ':one': 1, ':w': window },
+        }),
+      );
+      return { count: Number(out.Attributes?.[a.count] ?? 1), retryAfter };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    try {
+      await documentClient().send(
+        new UpdateCommand({
+          ...base,
+          UpdateExpression: 'SET #w = :w, #n = :one',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#w) OR #w < :w)',
+          ExpressionAttributeValues: { ':one': 1, ':w': window },
+        }),
+      );
+      return { count: 1, retryAfter };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    if (!(await connectionExists(connectionId))) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Counts one spend against a principal's budget of `kind` (every connection of the principal
+ * shares it): an atomic `ADD` on a counter row that expires one window after its own.
+ */
+export async function spendPrincipalBudget(principalKey: string, kind: BudgetKind): Promise<BudgetSpend> {
+  const { window, retryAfter } = currentWindow();
+  const out = await documentClient().send(
+    new UpdateCommand({
+      TableName: config().tableName,
+      Key: { pk: principalBudgetKey(principalKey), sk: principalBudgetSortKey(ATTRIBUTES[kind].sortKind, window) },
+      UpdateExpression: 'ADD n :one SET #ttl = :ttl',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':one': 1, ':ttl': (window + 2) * BUDGET_WINDOW_SECONDS },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return { count: Number(out.Attributes?.n ?? 1), retryAfter };
+}
