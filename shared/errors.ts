@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'flooding'
   | 'history_gap'
+  | 'replay_incomplete'
   | 'internal_error';
 
 export class AirwaveError extends Error {
@@ -102,6 +103,18 @@ export class FloodingError extends AirwaveError {
   constructor() {
     super('flooding', 'too many frames; the connection is closed');
     this.name = 'FloodingError';
+  }
+}
+
+/**
+ * A replay that could not finish within its time budget (throttled posts, a slow client): the
+ * join itself succeeded; `lastSeq` is the last `seq` the client was told about (delivered or
+ * skipped), so it asks again with `since: lastSeq`. Never a silent partial replay.
+ */
+export class ReplayIncompleteError extends AirwaveError {
+  constructor(channel: string, lastSeq: number) {
+    super('replay_incomplete', 'replay stopped before its end; join again with "since" set to lastSeq', { channel, lastSeq });
+    this.name = 'ReplayIncompleteError';
   }
 }
 

@@ -6,8 +6,9 @@
  * | connection          | `c#<connectionId>` | `c`                | n (channels), budgets, ttl |
  * | subscription        | `c#<connectionId>` | `m#<channel>`      | gpk `<channel>#<shard>`, ttl |
  * | principal budget    | `p#<principal key>`| `<kind>#<window>`  | n (count), ttl             |
- * | channel sequence    | `s#<channel>`      | `s`                | seq                        |
- * | history entry       | `h#<channel>`      | `<seq, 16 digits>` | frame (text), ttl          |
+ * | channel sequence    | `s#<channel>`      | `s`                | seq, at (ms it was taken)  |
+ * | history entry       | `h#<channel>`      | `<seq, 16 digits>` | id, frame (text), ttl      |
+ * | history tombstone   | `h#<channel>`      | `<seq, 16 digits>` | skipped (true), ttl        |
  *
  * All of a connection's rows share its partition key, so `$disconnect` finds them with one
  * Query. The connection row exists from `$connect` until `$disconnect` (or a 410) deletes it;
@@ -15,6 +16,7 @@
  * is what makes the channel cap atomic and keeps late writes from outliving the connection. The sparse GSI `byChannel` (gpk, pk) lists a channel's subscribers; a channel's rows
  * are spread over `ChannelShards` partition keys so that 100k subscribers of one channel do not
  * sit on one partition (1,000 WCU / 3,000 RCU each). `#` cannot occur in a channel name.
+ * A tombstone marks a `seq` that was taken but holds no message (shared/replay.ts).
  */
 
 export const connectionKey = (connectionId: string): string => `c#${connectionId}`;

@@ -8,6 +8,7 @@ export type ServerFrame =
   | { type: 'joined'; channel: string; connectionId: string; seq?: number }
   | { type: 'left'; channel: string }
   | { type: 'message'; channel: string; message: unknown; id: string; seq?: number }
+  | { type: 'replay'; channel: string; messages: unknown[]; skipped?: number[] }
   | { type: 'sent'; channel: string; id: string; seq?: number }
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string; [extra: string]: unknown };
@@ -30,6 +31,25 @@ export function messageFrameText(channel: string, message: unknown, id: string, 
   const frame: ServerFrame = seq === undefined ? { type: 'message', channel, message, id } : { type: 'message', channel, message, id, seq };
   return JSON.stringify(frame);
 }
+
+/**
+ * A replay frame as text: `{"type":"replay","channel":C,"messages":[F1,F2,...]}`, each Fi a
+ * delivery frame exactly as it was posted live (oldest first), plus `"skipped":[N,...]` when
+ * some numbers in its range hold no message (their publish failed). Built by concatenating the
+ * stored frame texts, which are JSON already: parsing and re-serialising up to 128 KB per post
+ * would cost CPU for nothing. Its size in bytes is {@link replayFrameBytes}.
+ */
+export function replayFrameText(channel: string, frames: readonly string[], skipped: readonly number[] = []): string {
+  const tail = skipped.length > 0 ? `],"skipped":[${skipped.join(',')}]}` : ']}';
+  return `{"type":"replay","channel":${JSON.stringify(channel)},"messages":[${frames.join(',')}${tail}`;
+}
+
+/** UTF-8 bytes of a replay frame with no message and nothing skipped (the envelope). */
+export const replayEnvelopeBytes = (channel: string): number => Buffer.byteLength(replayFrameText(channel, []));
+
+/** UTF-8 bytes `skipped` adds to a replay frame. */
+export const skippedBytes = (skipped: readonly number[]): number =>
+  skipped.length === 0 ? 0 : ',"skipped":[]'.length + skipped.reduce((n, seq) => n + String(seq).length, 0) + skipped.length - 1;
 
 /** Error frame from an AirwaveError: code, human text and the error's public details only. */
 export function errorFrame(error: AirwaveError): ServerFrame {

@@ -108,68 +108,143 @@ export async function* subscriberPages(channel: string, pageSize?: number): Asyn
   }
 }
 
+/** A channel's sequence counter: its last number, and when that number was taken. */
+export interface SequenceState {
+  seq: number;
+  /**
+   * Epoch ms at which the last number was taken (absent on counters written before it was
+   * recorded). Numbers are taken in order, so every number up to `seq` was taken at or before it.
+   */
+  allocatedAt?: number;
+}
+
 /**
  * Next sequence number of a channel: an atomic UpdateItem ADD (no transaction needed, and
- * dynalite has none). Concurrent publishers each get a distinct number.
+ * dynalite has none). Concurrent publishers each get a distinct number. The time it was taken
+ * is recorded beside it: a replay uses it to tell a publish still on its way (number taken,
+ * history row not written yet) from one that is over.
  */
 export async function nextSequence(channel: string): Promise<number> {
   const out = await documentClient().send(
     new UpdateCommand({
       TableName: config().tableName,
       Key: sequenceKey(channel),
-      UpdateExpression: 'ADD seq :one',
-      ExpressionAttributeValues: { ':one': 1 },
+      UpdateExpression: 'ADD seq :one SET #at = :now',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: { ':one': 1, ':now': Date.now() },
       ReturnValues: 'UPDATED_NEW',
     }),
   );
   return Number(out.Attributes?.seq);
 }
 
-/** Last sequence number of a channel, or undefined if nothing was published yet. */
-export async function currentSequence(channel: string): Promise<number | undefined> {
+/**
+ * A channel's sequence counter, or undefined if nothing was published yet. A strongly
+ * consistent read: the join reads it right after writing its subscription, and the ordering
+ * argument of the replay (shared/replay.ts) needs every number taken before that read.
+ */
+export async function readSequence(channel: string): Promise<SequenceState | undefined> {
   const out = await documentClient().send(
     new QueryCommand({
       TableName: config().tableName,
       KeyConditionExpression: 'pk = :pk AND sk = :sk',
       ExpressionAttributeValues: { ':pk': sequenceKey(channel).pk, ':sk': sequenceKey(channel).sk },
+      ConsistentRead: true,
     }),
   );
-  const seq = out.Items?.[0]?.seq;
-  return seq === undefined ? undefined : Number(seq);
+  const item = out.Items?.[0];
+  if (item?.seq === undefined) return undefined;
+  return item.at === undefined ? { seq: Number(item.seq) } : { seq: Number(item.seq), allocatedAt: Number(item.at) };
 }
 
-/** Keeps a delivered frame in the channel's history (expires after HistoryMinutes). */
-export async function appendHistory(channel: string, seq: number, frame: string): Promise<void> {
-  const { tableName, historyMinutes } = config();
-  await documentClient().send(
-    new PutCommand({
-      TableName: tableName,
-      Item: { pk: historyKey(channel), sk: historySortKey(seq), frame, ttl: nowSeconds() + Math.ceil(historyMinutes * 60) },
-    }),
-  );
+/** Last sequence number of a channel, or undefined if nothing was published yet. */
+export async function currentSequence(channel: string): Promise<number | undefined> {
+  return (await readSequence(channel))?.seq;
 }
 
-export interface HistoryEntry {
-  seq: number;
-  frame: string;
+const historyTtl = (): number => nowSeconds() + Math.ceil(config().historyMinutes * 60);
+
+const isConditionFailure = (error: unknown): boolean => (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/**
+ * Keeps a delivered frame in the channel's history (expires after HistoryMinutes). Returns
+ * false, and writes nothing, when a replay has already declared this `seq` skipped (see
+ * {@link markSkipped}): the publish must then not deliver its message, because clients were told
+ * it does not exist. The write is conditional for that; the condition also accepts a row of this
+ * very message (same `id`), so the SDK retrying a write whose first answer was lost still succeeds.
+ */
+export async function appendHistory(channel: string, seq: number, id: string, frame: string): Promise<boolean> {
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: config().tableName,
+        Item: { pk: historyKey(channel), sk: historySortKey(seq), id, frame, ttl: historyTtl() },
+        ConditionExpression: 'attribute_not_exists(pk) OR id = :id',
+        ExpressionAttributeValues: { ':id': id },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
 
 /**
- * History frames after `since` (exclusive), oldest first: the newest `limit` of them, read as one
- * descending Query page (never the whole history), expired ones skipped.
+ * Writes a tombstone for a `seq` that holds no message (its publish failed, or never wrote its
+ * history row in time): replays then tell clients the number is skipped instead of reporting it
+ * as lost. Conditional, so it never overwrites a stored message. Returns false when a message
+ * row exists (it was written after all).
  */
-export async function readHistory(channel: string, since: number, limit: number): Promise<HistoryEntry[]> {
-  if (limit <= 0) return [];
-  const out = await documentClient().send(
-    new QueryCommand({
-      TableName: config().tableName,
-      KeyConditionExpression: 'pk = :pk AND sk > :since',
-      FilterExpression: '#ttl > :now',
-      ExpressionAttributeNames: { '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':pk': historyKey(channel), ':since': historySortKey(since), ':now': nowSeconds() },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return (out.Items ?? []).map((item) => ({ seq: Number(item.sk), frame: String(item.frame) })).reverse();
+export async function markSkipped(channel: string, seq: number): Promise<boolean> {
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: config().tableName,
+        Item: { pk: historyKey(channel), sk: historySortKey(seq), skipped: true, ttl: historyTtl() },
+        ConditionExpression: 'attribute_not_exists(pk) OR skipped = :yes',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** One history row: a stored delivery frame, or a tombstone for a `seq` that holds no message. */
+export interface HistoryRow {
+  seq: number;
+  /** The delivery frame, exactly as it was posted live (absent on a tombstone). */
+  frame?: string;
+  /** A tombstone: this `seq` was taken by a publish whose message was never stored. */
+  skipped: boolean;
+  /** Epoch seconds after which the row no longer counts (DynamoDB deletes it days later). */
+  ttl: number;
+}
+
+/**
+ * History rows with `from <= seq <= to`, oldest first, page by page: a Query on the channel's
+ * history key, paginated (one page is at most 1 MB, which is only ~64 messages of 16 KB), never
+ * more than the range. Expired rows are returned too, with their `ttl`: the replay needs to see
+ * them to tell "expired" from "never stored". Strongly consistent: a row written before the read
+ * must be seen (the replay's ordering argument rests on it).
+ */
+export async function* historyPages(channel: string, from: number, to: number, pageSize?: number): AsyncGenerator<HistoryRow[]> {
+  if (to < from) return;
+  for await (const page of queryPages({
+    TableName: config().tableName,
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': historyKey(channel), ':from': historySortKey(from), ':to': historySortKey(to) },
+    ConsistentRead: true,
+    Limit: pageSize,
+  })) {
+    yield page.map((item) => ({
+      seq: Number(item.sk),
+      frame: typeof item.frame === 'string' ? item.frame : undefined,
+      skipped: item.skipped === true,
+      ttl: Number(item.ttl ?? 0),
+    }));
+  }
 }

@@ -16,7 +16,7 @@ import { logger } from '../../shared/observability.js';
 import { assertCanJoin } from '../../shared/policy.js';
 import { errorFrame, joinedFrame } from '../../shared/protocol.js';
 import { replay } from '../../shared/replay.js';
-import { currentSequence } from '../../shared/store.js';
+import { readSequence } from '../../shared/store.js';
 import { assertChannel, optionalSeq } from '../../shared/validate.js';
 
 export const handler = messageRoute(async (ctx) => {
@@ -32,14 +32,15 @@ export const handler = messageRoute(async (ctx) => {
     throw new TooManyChannelsError(limit, channel);
   }
   if (outcome === 'gone') return undefined; // $disconnect ran meanwhile: no one to answer
-  const latest = await currentSequence(channel);
+  const sequence = await readSequence(channel);
+  const latest = sequence?.seq;
   if (since !== undefined && latest !== undefined && latest > since) {
     const allowed = await spend(ctx, 'replay', channel).catch((error: unknown) => {
       if (!(error instanceof AirwaveError)) throw error;
       return error;
     });
     if (allowed instanceof AirwaveError) await bulkPoster().post(ctx.connectionId, JSON.stringify(errorFrame(allowed)));
-    else if (allowed === 'spent') await replay(ctx.connectionId, channel, since, latest);
+    else if (allowed === 'spent') await replay(ctx.connectionId, channel, since, sequence);
   }
   return joinedFrame(channel, ctx.connectionId, latest);
 });

@@ -2,15 +2,21 @@ import { expect } from 'chai';
 import { handler } from '../../functions/joinchannel/index.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { publish } from '../../shared/publish.js';
+import { REPLAY_BUDGET_MS } from '../../shared/replay.js';
 import { loadEvent, messageEvent } from '../helpers/events.js';
 import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
+
+/** The delivery frames inside the replay frames posted (oldest first). */
+const replayed = (posted: Array<Record<string, unknown>>): Array<Record<string, unknown>> =>
+  posted.filter((f) => f.type === 'replay').flatMap((f) => f.messages as Array<Record<string, unknown>>);
 
 describe('functions/joinchannel', () => {
   let backend: TestBackend;
   before(async () => {
     backend = await startBackend({ MAX_CHANNELS_PER_CONNECTION: '3', HISTORY_SIZE: '5', REPLAY_PER_MINUTE: '2', FRAME_RATE_LIMIT: '0' });
     // Joins are conditional on the connection row that $connect writes.
-    for (const id of ['L0SM9cOFvHcCIhw=', 'j1=', 'j2=', 'j4=', 'j5=', 'j6=', 'j7=', 'j8=']) await openConnection(id, [], Date.now());
+    for (const id of ['L0SM9cOFvHcCIhw=', 'j1=', 'j2=', 'j4=', 'j5=', 'j6=', 'j7=', 'j8=', 'j10=', 'j11='])
+      await openConnection(id, [], Date.now());
   });
   after(() => backend.stop());
   beforeEach(() => {
@@ -100,8 +106,9 @@ describe('functions/joinchannel', () => {
     for (let i = 1; i <= 4; i++) await publish('replay-room', { n: i });
     const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'replay-room', since: 2 }, 'j4=')));
     expect(frame).to.deep.include({ type: 'joined', channel: 'replay-room', seq: 4 });
-    const replayed = backend.api.frames('j4=');
-    expect(replayed.map((f) => [f.type, f.seq, (f.message as { n: number }).n])).to.deep.equal([
+    const posted = backend.api.frames('j4=');
+    expect(posted.map((f) => f.type)).to.deep.equal(['replay']);
+    expect(replayed(posted).map((f) => [f.type, f.seq, (f.message as { n: number }).n])).to.deep.equal([
       ['message', 3, 3],
       ['message', 4, 4],
     ]);
@@ -112,7 +119,27 @@ describe('functions/joinchannel', () => {
     await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'gap-room', since: 1 }, 'j5='));
     const frames = backend.api.frames('j5=');
     expect(frames[0]).to.include({ type: 'error', code: 'history_gap', channel: 'gap-room', since: 1, oldest: 4 });
-    expect(frames.slice(1).map((f) => f.seq)).to.deep.equal([4, 5, 6, 7, 8]);
+    expect(replayed(frames.slice(1)).map((f) => f.seq)).to.deep.equal([4, 5, 6, 7, 8]);
+  });
+
+  it('answers replay_incomplete with the last seq delivered when posts stay throttled past the budget', async () => {
+    for (let i = 1; i <= 3; i++) await publish('stuck-room', { n: i });
+    // Every post to this connection is answered 429 for longer than the replay may retry.
+    backend.api.throttle.set('j10=', 1_000);
+    const started = Date.now();
+    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'stuck-room', since: 0 }, 'j10=')));
+    expect(frame).to.deep.include({ type: 'error', code: 'replay_incomplete', channel: 'stuck-room', lastSeq: 0 });
+    expect(Date.now() - started).to.be.below(REPLAY_BUDGET_MS + 1_000);
+    expect(await countSubscriptions('j10=')).to.equal(1);
+    backend.api.throttle.delete('j10=');
+  });
+
+  it('retries a throttled replay post and then acks normally', async () => {
+    for (let i = 1; i <= 2; i++) await publish('busy-room', { n: i });
+    backend.api.throttle.set('j11=', 3);
+    const frame = frameOf(await handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'busy-room', since: 0 }, 'j11=')));
+    expect(frame).to.include({ type: 'joined', seq: 2 });
+    expect(replayed(backend.api.frames('j11=')).map((f) => f.seq)).to.deep.equal([1, 2]);
   });
 
   it('replays nothing when the client is up to date', async () => {

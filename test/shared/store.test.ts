@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import { resetClients } from '../../shared/clients.js';
 import { countSubscriptions, openConnection, removeConnection } from '../../shared/connection-store.js';
-import { batchWrite, subscriberPages, subscriptionItem } from '../../shared/store.js';
+import {
+  appendHistory,
+  batchWrite,
+  historyPages,
+  markSkipped,
+  nextSequence,
+  readSequence,
+  subscriberPages,
+  subscriptionItem,
+} from '../../shared/store.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
 
 describe('store (against dynalite)', () => {
@@ -50,5 +59,48 @@ describe('store (against dynalite)', () => {
     const seen: string[] = [];
     for await (const page of subscriberPages('ttl-room')) seen.push(...page);
     expect(seen).to.deep.equal(['fresh=']);
+  });
+
+  describe('history and sequence', () => {
+    it('records when each number was taken, readable with the counter', async () => {
+      const before = Date.now();
+      expect(await readSequence('seq-room')).to.equal(undefined);
+      expect([await nextSequence('seq-room'), await nextSequence('seq-room')]).to.deep.equal([1, 2]);
+      const state = await readSequence('seq-room');
+      expect(state?.seq).to.equal(2);
+      expect(state?.allocatedAt).to.be.within(before, Date.now());
+    });
+
+    it('pages history rows oldest first within the asked range, tombstones and frames alike', async () => {
+      for (let seq = 1; seq <= 12; seq++) {
+        if (seq === 5) expect(await markSkipped('h-room', seq)).to.equal(true);
+        else expect(await appendHistory('h-room', seq, `id${seq}`, `{"seq":${seq}}`)).to.equal(true);
+      }
+      const pages: number[][] = [];
+      const rows = [];
+      for await (const page of historyPages('h-room', 3, 10, 4)) {
+        pages.push(page.map((r) => r.seq));
+        rows.push(...page);
+      }
+      expect(pages.flat()).to.deep.equal([3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(pages.length).to.be.greaterThan(1);
+      expect(rows[2]).to.include({ seq: 5, skipped: true, frame: undefined });
+      expect(rows[0]).to.include({ seq: 3, skipped: false, frame: '{"seq":3}' });
+    });
+
+    it('never lets a tombstone and a message overwrite each other, and repeats each write idempotently', async () => {
+      expect(await appendHistory('c-room', 1, 'a', '{"a":1}')).to.equal(true);
+      expect(await appendHistory('c-room', 1, 'a', '{"a":1}'), 'the same message again (an SDK retry)').to.equal(true);
+      expect(await markSkipped('c-room', 1), 'a tombstone over a message').to.equal(false);
+      expect(await markSkipped('c-room', 2)).to.equal(true);
+      expect(await markSkipped('c-room', 2), 'the same tombstone again').to.equal(true);
+      expect(await appendHistory('c-room', 2, 'b', '{"b":2}'), 'a message over a tombstone').to.equal(false);
+      const rows = [];
+      for await (const page of historyPages('c-room', 1, 2)) rows.push(...page);
+      expect(rows.map((r) => [r.seq, r.frame, r.skipped])).to.deep.equal([
+        [1, '{"a":1}', false],
+        [2, undefined, true],
+      ]);
+    });
   });
 });
