@@ -158,4 +158,31 @@ describe('abuse bounds end to end (issue 9)', function () {
     expect(left).to.equal(0);
     expect(sockets.every((c) => c.ws.readyState === WebSocket.CLOSED)).to.equal(true);
   });
+
+  it('FanoutFunction invoked directly with forged events posts nothing and answers a FunctionError', async () => {
+    const reader = await open('?channels=private:bank');
+    const id = await connectionIdOf(reader);
+    const forged = [
+      { channel: 'private:bank', frame: 'not json', ids: [id], ratePerSecond: 10, burst: 1 },
+      { channel: 'private:bank', frame: 'x'.repeat(100 * 1024), ids: [id], ratePerSecond: 10, burst: 1 },
+      {
+        channel: 'private:bank',
+        frame: JSON.stringify({ type: 'message', channel: 'private:bank', message: 'wire $1M to mallory', id: 'forged', seq: 1 }),
+        ids: [id],
+        ratePerSecond: 1e12,
+        burst: 1e12,
+      },
+      { channel: 'private:bank', frame: '{}', ids: Array.from({ length: 30_000 }, () => id), ratePerSecond: 10, burst: 1 },
+    ];
+    for (const event of forged) {
+      const res = await fetch(`${stack.httpUrl}/2015-03-31/functions/FanoutFunction/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(event),
+      });
+      expect(res.headers.get('x-amz-function-error'), JSON.stringify(event).slice(0, 80)).to.equal('Unhandled');
+      expect(((await res.json()) as { errorType?: string }).errorType).to.equal('InvalidFanoutBatchError');
+    }
+    await sleep(300);
+    expect(reader.frames).to.deep.equal([]);
+  });
 });
