@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'rate_limited'
   | 'history_gap'
+  | 'publish_in_progress'
+  | 'idempotency_conflict'
   | 'internal_error';
 
 export class AirwaveError extends Error {
@@ -90,6 +92,22 @@ export class RateLimitedError extends AirwaveError {
       ...(channel === undefined ? {} : { channel }),
     });
     this.name = 'RateLimitedError';
+  }
+}
+
+/** A backend publish whose idempotencyKey is still being published by another invocation: retry later. */
+export class PublishInProgressError extends AirwaveError {
+  constructor() {
+    super('publish_in_progress', 'a publish with this idempotencyKey is still running; retry later for its answer');
+    this.name = 'PublishInProgressError';
+  }
+}
+
+/** A backend publish reusing an idempotencyKey (within its window) for a different request. */
+export class IdempotencyConflictError extends AirwaveError {
+  constructor() {
+    super('idempotency_conflict', 'this idempotencyKey was already used for a different request');
+    this.name = 'IdempotencyConflictError';
   }
 }
 

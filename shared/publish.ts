@@ -19,11 +19,14 @@ export interface Published extends FanoutReport {
 /** A message id: 16 URL-safe characters, unique per published message (clients dedupe by it). */
 export const newMessageId = (): string => randomBytes(12).toString('base64url');
 
-/** Publishes `message` to `channel`, delivering to every subscriber but `exclude` (the sender). */
-export async function publish(channel: string, message: unknown, exclude?: string): Promise<Published> {
+/**
+ * Publishes `message` to `channel`, delivering to every subscriber but `exclude` (the sender).
+ * `messageId` (default: a new random one) lets a backend retry carry the id of the first attempt.
+ */
+export async function publish(channel: string, message: unknown, exclude?: string, messageId?: string): Promise<Published> {
   const started = Date.now();
   const seq = await nextSequence(channel);
-  const id = newMessageId();
+  const id = messageId ?? newMessageId();
   const frame = messageFrameText(channel, message, id, seq);
   if (config().historySize > 0) await appendHistory(channel, seq, frame);
   const report = await fanOut(channel, frame, exclude);
