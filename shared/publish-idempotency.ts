@@ -95,7 +95,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * The seqs already published per channel for this request: message `i` of a channel went out
  * with `seqs[i]` for every i below the list's length (messages go out in order and a publish
  * stops at its first failure, so what went out is always a prefix). Strongly consistent: the
- * rows were written by an invocation that has ended.
+ * rows were written by an invocation that has ended. Rows past their expiration are ignored.
  */
 export async function readProgress(digest: string, channels: string[]): Promise<Map<string, number[]>> {
   const { tableName } = idempotencySettings();
@@ -105,9 +105,14 @@ export async function readProgress(digest: string, channels: string[]): Promise<
     for (let attempt = 1; keys.length > 0; attempt++) {
       if (attempt > BATCH_GET_MAX_ATTEMPTS) throw new Error(`${keys.length} progress rows still unread after retries`);
       const out = await docClient().send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, seqs' } } }),
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, seqs, expiration' } },
+        }),
       );
+      const now = Math.floor(Date.now() / 1000);
       for (const item of out.Responses?.[tableName] ?? []) {
+        // DynamoDB deletes expired rows days late: past the window, the request is new again.
+        if (!(Number(item.expiration) > now)) continue;
         const channel = String(item.id).slice(progressKey(digest, '').length);
         if (Array.isArray(item.seqs)) done.set(channel, item.seqs.map(Number));
       }

@@ -4,15 +4,16 @@
  * went out and a retry publishes only the remainder, with the ids the first attempt used.
  */
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { setClients } from '../../shared/clients.js';
 import { openConnection } from '../../shared/connection-store.js';
-import { messageIdFor, parseIdempotencyKey, requestDigest, setIdempotencyClient } from '../../shared/publish-idempotency.js';
+import { messageIdFor, parseIdempotencyKey, progressKey, requestDigest, setIdempotencyClient } from '../../shared/publish-idempotency.js';
 import { type PublishResponse, publishRequest } from '../../shared/server-publish.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 import { loadTemplate } from '../helpers/template.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const codeOf = async (p: Promise<unknown>): Promise<string | undefined> =>
   p.then(
     () => undefined,
@@ -193,6 +194,35 @@ describe('shared/server-publish idempotency', () => {
     const retry = await publishRequest(request, context);
     expect(retry.complete).to.equal(true);
     expect(frames('b=').map((f) => f.message)).to.deep.equal(['t1', 't2']);
+  });
+
+  it('answers publish_in_progress when the first is still running and too little time is left to wait', async () => {
+    const request = { channel: 'news', message: 'slow', idempotencyKey: nextKey() };
+    backend.api.latencyMs = 400;
+    try {
+      const first = publishRequest(request);
+      await sleep(100);
+      const code = await codeOf(publishRequest(request, { getRemainingTimeInMillis: () => 3_100 }));
+      expect(code).to.equal('publish_in_progress');
+      expect(await first).to.include({ complete: true });
+    } finally {
+      backend.api.latencyMs = 0;
+    }
+    expect(frames('b=')).to.have.length(1);
+  });
+
+  it('forgets progress rows past their expiration (DynamoDB deletes them late): the request is new again', async () => {
+    const key = nextKey();
+    const request = { channel: 'news', message: 'expired', idempotencyKey: key };
+    const digest = requestDigest(key, ['news'], ['expired']);
+    const expiration = Math.floor(Date.now() / 1000) - 10;
+    await backend.db.doc.send(
+      new PutCommand({ TableName: 'idempotency-test', Item: { id: progressKey(digest, 'news'), seqs: [999], expiration } }),
+    );
+    const response = await publishRequest(request);
+    expect(response.published[0]).to.not.have.property('earlier');
+    expect(response.seq).to.not.equal(999);
+    expect(frames('b=')).to.have.length(1);
   });
 
   it('without a key, still reports what went out when a message fails', async () => {
