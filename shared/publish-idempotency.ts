@@ -29,6 +29,12 @@ const KEY_PATTERN = /^[\x21-\x7e]+$/;
 /** BatchGetItem's limit on keys per call. */
 const BATCH_GET_MAX_KEYS = 100;
 const BATCH_GET_MAX_ATTEMPTS = 5;
+/**
+ * Progress is written at most this often per request (flush() does not wait for it): a publish
+ * killed between rounds re-sends at most this long's worth of messages on its retry, under their
+ * ids, instead of paying a write per message.
+ */
+export const PROGRESS_WRITE_INTERVAL_MS = 1_000;
 
 export interface IdempotencySettings {
   tableName: string;
@@ -124,17 +130,20 @@ export async function readProgress(digest: string, channels: string[]): Promise<
 }
 
 /**
- * Writes progress rows in the background: at most one round of writes in flight, each round
- * writing the latest seqs of every channel that changed since the last, so a fast publish costs
- * far fewer writes than messages and never waits for them. A failed write is logged and not
- * retried: it only makes a later retry re-send messages that already went out, with the same
- * ids, which clients drop.
+ * Writes progress rows in the background: one round of writes at a time, at most one round per
+ * PROGRESS_WRITE_INTERVAL_MS, each writing the latest seqs of every channel that changed since
+ * the last, so a publish pays a few writes a second, not one per message, and never waits for
+ * them. A failed write is logged and not retried: it only makes a later retry re-send messages
+ * that already went out, with the same ids, which clients drop.
  */
 export class ProgressLog {
   private readonly seqs = new Map<string, number[]>();
   private readonly changed = new Set<string>();
   private writing: Promise<void> | undefined;
   private failures = 0;
+  private flushing = false;
+  /** Ends the pause between two rounds early (flush). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly digest: string,
@@ -155,6 +164,8 @@ export class ProgressLog {
 
   /** Waits until every recorded seq was written (or its write failed). */
   async flush(): Promise<void> {
+    this.flushing = true;
+    this.wake?.();
     while (this.writing) await this.writing;
   }
 
@@ -167,6 +178,7 @@ export class ProgressLog {
     const { tableName, windowSeconds } = idempotencySettings();
     try {
       while (this.changed.size > 0) {
+        const started = Date.now();
         const round = [...this.changed];
         this.changed.clear();
         const expiration = Math.floor(Date.now() / 1000) + windowSeconds;
@@ -188,6 +200,17 @@ export class ProgressLog {
               }),
           ),
         );
+        const pause = PROGRESS_WRITE_INTERVAL_MS - (Date.now() - started);
+        if (pause > 0 && !this.flushing) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, pause);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = undefined;
+        }
       }
     } finally {
       // No await between the loop's last check and here: a record() cannot slip in unseen.

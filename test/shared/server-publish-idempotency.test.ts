@@ -3,12 +3,21 @@
  * the template's IdempotencyTable: repeats publish once, a partial failure reports exactly what
  * went out and a retry publishes only the remainder, with the ids the first attempt used.
  */
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { setClients } from '../../shared/clients.js';
 import { openConnection } from '../../shared/connection-store.js';
-import { messageIdFor, parseIdempotencyKey, progressKey, requestDigest, setIdempotencyClient } from '../../shared/publish-idempotency.js';
+import {
+  messageIdFor,
+  PROGRESS_WRITE_INTERVAL_MS,
+  ProgressLog,
+  parseIdempotencyKey,
+  progressKey,
+  readProgress,
+  requestDigest,
+  setIdempotencyClient,
+} from '../../shared/publish-idempotency.js';
 import { type PublishResponse, publishRequest } from '../../shared/server-publish.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 import { loadTemplate } from '../helpers/template.js';
@@ -90,6 +99,41 @@ describe('shared/server-publish idempotency', () => {
       ];
       expect(new Set([messageIdFor(d, 'news', 0), ...others]).size).to.equal(5);
     });
+  });
+
+  it('records progress in a few background rounds, not a write per message, and flush() writes the rest at once', async () => {
+    const counted = new DynamoDBClient({
+      endpoint: backend.db.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    let puts = 0;
+    counted.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'PutItemCommand') puts++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countPuts' },
+    );
+    setIdempotencyClient(counted);
+    try {
+      const digest = requestDigest(nextKey(), ['news'], ['x']);
+      const log = new ProgressLog(digest, new Map());
+      for (let i = 0; i < 50; i++) {
+        log.record('news', i, 100 + i);
+        await sleep(2);
+      }
+      const started = Date.now();
+      await log.flush();
+      expect(Date.now() - started, 'flush does not wait for the interval').to.be.lessThan(PROGRESS_WRITE_INTERVAL_MS);
+      expect(puts).to.be.within(1, 3);
+      const progress = await readProgress(digest, ['news', 'sport']);
+      expect(progress.get('news')).to.deep.equal(Array.from({ length: 50 }, (_, i) => 100 + i));
+      expect(progress.has('sport')).to.equal(false);
+    } finally {
+      setIdempotencyClient(backend.db.client);
+      counted.destroy();
+    }
   });
 
   it('publishes a repeated request once and answers the repeat with the first answer', async () => {
