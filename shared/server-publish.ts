@@ -12,7 +12,7 @@
  * with every (channel, message) either in `published` (id, seq) or in `unpublished`.
  */
 import { config } from './config.js';
-import { BadRequestError, IdempotencyConflictError, PublishInProgressError } from './errors.js';
+import { AirwaveError, BadRequestError, IdempotencyConflictError, PublishInProgressError } from './errors.js';
 import { flushMetrics, logger } from './observability.js';
 import { newMessageId, type Published, publish } from './publish.js';
 import {
@@ -238,16 +238,10 @@ async function publishOnce(input: Record<string, unknown>, req: ParsedPublishReq
         return ours;
       }
       const name = (error as Error).name;
-      if (name === 'IdempotencyValidationError') {
-        logger.warn('publish refused: idempotencyKey reused for another request');
-        throw new IdempotencyConflictError();
-      }
+      if (name === 'IdempotencyValidationError') throw new IdempotencyConflictError();
       if (name !== 'IdempotencyAlreadyInProgressError') throw error;
       const wait = IN_PROGRESS_POLL_MS[Math.min(attempt, IN_PROGRESS_POLL_MS.length - 1)];
-      if (clock.getRemainingTimeInMillis() < DEADLINE_RESERVE_MS + wait) {
-        logger.warn('publish refused: the same idempotencyKey is still being published');
-        throw new PublishInProgressError();
-      }
+      if (clock.getRemainingTimeInMillis() < DEADLINE_RESERVE_MS + wait) throw new PublishInProgressError();
       await sleep(wait);
     }
   }
@@ -268,6 +262,9 @@ export async function publishRequest(input: unknown, context?: unknown): Promise
       replayed: response.replayed === true,
     });
     return response;
+  } catch (error) {
+    if (error instanceof AirwaveError) logger.warn('publish refused', { code: error.code, reason: error.message });
+    throw error;
   } finally {
     flushMetrics();
   }

@@ -62,7 +62,9 @@ describe('backend publish retries end to end (issue 10)', function () {
     await sleep(300); // the first is posting (about 1 s at PostRateLimit)
     const [a, b] = await Promise.all([first, invoke(request)]);
     expect(await copiesOf('overlap')).to.deep.equal(clients.map(() => 1));
-    expect(b).to.include({ id: a.id, seq: a.seq, replayed: true });
+    expect(b).to.include({ id: a.id, seq: a.seq });
+    // Normally the second waits; under load it may start first and the other one waits.
+    expect([a.replayed, b.replayed].filter(Boolean)).to.have.length(1);
   });
 
   it('the SDK retrying after its read timeout (what `aws lambda invoke` does at 60 s) delivers one copy', async () => {
