@@ -13,7 +13,7 @@
  */
 import { config } from './config.js';
 import { AirwaveError, BadRequestError, IdempotencyConflictError, PublishInProgressError } from './errors.js';
-import { flushMetrics, logger } from './observability.js';
+import { flushMetrics, logger, metrics } from './observability.js';
 import { newMessageId, type Published, publish } from './publish.js';
 import {
   type InvocationClock,
@@ -254,6 +254,8 @@ export async function publishRequest(input: unknown, context?: unknown): Promise
     const response = req.idempotencyKey
       ? await publishOnce(input as Record<string, unknown>, req, clock)
       : await runPublish(req, { clock });
+    if (response.replayed) metrics.addMetric('PublishReplays', 'Count', 1);
+    if (!response.complete) metrics.addMetric('IncompletePublishes', 'Count', 1);
     logger.info('published', {
       channels: req.channels.length,
       messages: req.messages.length,
