@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'flooding'
   | 'history_gap'
   | 'replay_incomplete'
+  | 'publish_in_progress'
+  | 'idempotency_conflict'
   | 'internal_error';
 
 export class AirwaveError extends Error {
@@ -115,6 +117,22 @@ export class ReplayIncompleteError extends AirwaveError {
   constructor(channel: string, lastSeq: number) {
     super('replay_incomplete', 'replay stopped before its end; join again with "since" set to lastSeq', { channel, lastSeq });
     this.name = 'ReplayIncompleteError';
+  }
+}
+
+/** A backend publish whose idempotencyKey is still being published by another invocation: retry later. */
+export class PublishInProgressError extends AirwaveError {
+  constructor() {
+    super('publish_in_progress', 'a publish with this idempotencyKey is still running; retry later for its answer');
+    this.name = 'PublishInProgressError';
+  }
+}
+
+/** A backend publish reusing an idempotencyKey (within its window) for a different request. */
+export class IdempotencyConflictError extends AirwaveError {
+  constructor() {
+    super('idempotency_conflict', 'this idempotencyKey was already used for a different request');
+    this.name = 'IdempotencyConflictError';
   }
 }
 

@@ -52,11 +52,14 @@ async function storeHistory(channel: string, seq: number, id: string, frame: str
   }
 }
 
-/** Publishes `message` to `channel`, delivering to every subscriber but `exclude` (the sender). */
-export async function publish(channel: string, message: unknown, exclude?: string): Promise<Published> {
+/**
+ * Publishes `message` to `channel`, delivering to every subscriber but `exclude` (the sender).
+ * `messageId` (default: a new random one) lets a backend retry carry the id of the first attempt.
+ */
+export async function publish(channel: string, message: unknown, exclude?: string, messageId?: string): Promise<Published> {
   const started = Date.now();
   const seq = await nextSequence(channel);
-  const id = newMessageId();
+  const id = messageId ?? newMessageId();
   const frame = messageFrameText(channel, message, id, seq);
   if (config().historySize > 0) await storeHistory(channel, seq, id, frame);
   const report = await fanOut(channel, frame, exclude);

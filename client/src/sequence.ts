@@ -51,7 +51,12 @@ export class ChannelSequence {
 
   /** A delivery frame for this channel. */
   message(event: MessageEvent): void {
-    if (this.recentIds.has(event.id)) return;
+    if (this.recentIds.has(event.id)) {
+      // A retried backend publish can re-send a message under its first id with a new seq:
+      // nothing to deliver, but the seq is accounted for (like a receipt), or it would be a hole.
+      if (event.seq !== undefined) this.place(event.seq, null);
+      return;
+    }
     if (event.seq === undefined) {
       // A service without sequence numbers: deliver at once, dedupe by id alone.
       this.release(event);
@@ -163,6 +168,8 @@ export class ChannelSequence {
   }
 
   private release(event: MessageEvent): void {
+    // Both copies of a retried publish were held (behind a hole): the later seq is not re-delivered.
+    if (this.recentIds.has(event.id)) return;
     this.recentIds.add(event.id);
     if (this.recentIds.size > RECENT_IDS_PER_CHANNEL) {
       // Sets iterate in insertion order: the first key is the oldest id.

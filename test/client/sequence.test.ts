@@ -56,6 +56,30 @@ describe('ChannelSequence', () => {
       expect(delivered.map((e) => e.id)).to.deep.equal(['x', 'y']);
     });
 
+    it('drops a copy with a known id but a new seq (a retried backend publish) and counts its seq, so no hole stalls later messages', () => {
+      const { seq, msg, seqs, gaps } = sequence();
+      seq.ack(0);
+      msg(1, 'x');
+      msg(2, 'x'); // the retry's copy: same id, its own seq
+      msg(3, 'y');
+      expect(seqs()).to.deep.equal([1, 3]);
+      expect(seq.needsRepair()).to.equal(false);
+      expect(gaps).to.deep.equal([]);
+    });
+
+    it('delivers an id once even when its copy arrives first, held behind a hole', () => {
+      const { seq, msg, delivered } = sequence();
+      seq.ack(0);
+      msg(3, 'x'); // the copy, ahead of the original
+      msg(2, 'x');
+      msg(1, 'w');
+      expect(delivered.map((e) => [e.id, e.seq])).to.deep.equal([
+        ['w', 1],
+        ['x', 2],
+      ]);
+      expect(seq.needsRepair()).to.equal(false);
+    });
+
     it("counts the sender's own receipt as delivered, so its seq is no hole", () => {
       const { seq, msg, seqs } = sequence();
       seq.ack(4);

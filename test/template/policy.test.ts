@@ -21,6 +21,10 @@ const DYNAMODB_ACTIONS: Record<string, string[]> = {
   PublishFunction: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
   FanoutFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
 };
+/** Actions on IdempotencyTable (Powertools' record and the progress rows): the backend publisher only. */
+const IDEMPOTENCY_ACTIONS: Record<string, string[]> = {
+  PublishFunction: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem'],
+};
 /**
  * Functions that post to connections (@connections POST); the message routes may also DELETE
  * (close) a flooding connection (shared/flood.ts). None may GET.
@@ -109,6 +113,11 @@ describe('template.yaml IAM and permissions', () => {
       for (const s of statements) {
         const actions = s.actions.filter((a) => a.startsWith('dynamodb:'));
         if (actions.length === 0) continue;
+        if (s.resources.includes('GetAtt:IdempotencyTable.Arn')) {
+          expect(s.resources, s.owner).to.deep.equal(['GetAtt:IdempotencyTable.Arn']);
+          expect(IDEMPOTENCY_ACTIONS[s.owner], s.owner).to.include.members(actions);
+          continue;
+        }
         expect(DYNAMODB_ACTIONS[s.owner], s.owner).to.include.members(actions);
         for (const resource of s.resources) expect(['GetAtt:Table.Arn', '${Table.Arn}/index/byChannel'], s.owner).to.include(resource);
       }
