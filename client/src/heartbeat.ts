@@ -1,8 +1,11 @@
 /**
- * The heartbeat of the current link. API Gateway closes a connection after 10 minutes with no
- * frame either way, and every ping is a billed message, so the client pings only when the link
- * has been silent for `idleMs`; a busy link never pings. A ping that gets no frame back within
- * `pongTimeoutMs` means a dead link (half-open TCP): it is closed, and the client reconnects.
+ * Liveness of the current link. Every frame the client sends is answered by the service (a
+ * receipt, an ack, a pong or an error), so a frame sent that gets no frame back within
+ * `answerTimeoutMs` means a dead link (half-open TCP): it is closed, and the client reconnects.
+ * An app that sends all the time is checked by its own sends; a quiet link is pinged once it has
+ * been silent for `idleMs` (API Gateway cuts it after 10 idle minutes, and every ping is billed,
+ * so a busy link never pings). A dead link is noticed within `answerTimeoutMs` of the first frame
+ * it swallowed, or `idleMs + answerTimeoutMs` on a quiet link.
  */
 import type { Link } from './link.js';
 
@@ -13,38 +16,47 @@ export interface HeartbeatHost {
   cancel(handle: unknown): void;
 }
 
-/** Code of the close the client makes when a ping goes unanswered (4000-4999: application codes). */
+/** Code of the close the client makes when a frame goes unanswered (4000-4999: application codes). */
 export const DEAD_LINK_CLOSE_CODE = 4000;
 
 export class Heartbeat {
   private link?: Link;
   private timer: unknown;
-  private pong: unknown;
+  private answer: unknown;
 
   constructor(
     private readonly host: HeartbeatHost,
     private readonly idleMs: number,
-    private readonly pongTimeoutMs: number,
+    private readonly answerTimeoutMs: number,
   ) {}
 
-  /** Watches `link` (the new current link); 0 as `idleMs` disables the heartbeat. */
+  /** Watches `link` (the new current link); 0 as `idleMs` disables the ping only. */
   watch(link: Link): void {
     this.stop();
-    if (this.idleMs <= 0) return;
     this.link = link;
-    this.arm();
+    link.onSent = () => this.expect(link);
+    if (this.idleMs > 0) this.arm();
   }
 
   /** A frame arrived on the current link: it is alive. */
   alive(): void {
-    this.host.cancel(this.pong);
-    this.pong = undefined;
+    this.host.cancel(this.answer);
+    this.answer = undefined;
   }
 
   stop(): void {
     this.host.cancel(this.timer);
     this.alive();
+    if (this.link) this.link.onSent = undefined;
     this.link = undefined;
+  }
+
+  /** A frame went out: some frame must come back in time (an answer to it, or anything else). */
+  private expect(link: Link): void {
+    if (link !== this.link || this.answer !== undefined) return;
+    this.answer = this.host.later(this.answerTimeoutMs, () => {
+      if (link === this.link) link.close(DEAD_LINK_CLOSE_CODE);
+    });
   }
 
   /**
@@ -56,11 +68,7 @@ export class Heartbeat {
     if (!link?.open) return;
     this.timer = this.host.later(Math.max(0, link.lastActivity + this.idleMs - this.host.now()), () => {
       if (link !== this.link) return;
-      if (this.host.now() - link.lastActivity >= this.idleMs && this.pong === undefined && link.send({ action: 'ping' })) {
-        this.pong = this.host.later(this.pongTimeoutMs, () => {
-          if (link === this.link) link.close(DEAD_LINK_CLOSE_CODE);
-        });
-      }
+      if (this.host.now() - link.lastActivity >= this.idleMs && this.answer === undefined) link.send({ action: 'ping' });
       this.arm();
     });
   }
