@@ -137,7 +137,7 @@ export class Client implements AirwaveClient {
   join(channel: string): Promise<Joined> {
     assertChannelName(channel);
     return settled((settle) => {
-      if (this.state === 'closed') return settle[1](failure({ code: 'closed', message: 'the client is closed', channel }));
+      if (this.state === 'closed') return settle[1](failure({ code: 'closed', message: 'closed', channel }));
       const ack = this.acks.get(channel);
       if (ack) return settle[0](ack);
       this.joinWaiters.set(channel, [...(this.joinWaiters.get(channel) ?? []), settle]);
@@ -153,7 +153,7 @@ export class Client implements AirwaveClient {
   leave(channel: string): void {
     assertChannelName(channel);
     if (this.state === 'closed') return;
-    this.forget(channel, failure({ code: 'left', message: 'left before the join was acknowledged', channel }));
+    this.forget(channel, failure({ code: 'left', message: 'left', channel }));
     for (const link of [this.current, this.next]) {
       // A join still on its way is left once acknowledged (see onFrame 'joined'), for the same reason.
       if (!link?.open || link.pending.has(channel)) continue;
@@ -170,9 +170,9 @@ export class Client implements AirwaveClient {
     } catch {
       // A BigInt or a cycle: the caller's mistake, said now rather than queued forever.
     }
-    if (text === undefined) throw new TypeError('message is not JSON (a BigInt, a cycle, a function, undefined?)');
+    if (text === undefined) throw new TypeError('message is not JSON');
     return settled((settle) => {
-      if (this.state === 'closed') return settle[1](failure({ code: 'closed', message: 'the client is closed', channel }));
+      if (this.state === 'closed') return settle[1](failure({ code: 'closed', message: 'closed', channel }));
       const ref = (++this.refs).toString(36);
       this.sends.set(ref, { channel, settle });
       this.transmit({ action: 'sendmessage', channel, message, ref });
@@ -221,7 +221,7 @@ export class Client implements AirwaveClient {
       link?.discard();
     }
     this.current = this.next = undefined;
-    const closed = { code: 'closed', message: 'the client was closed' };
+    const closed = { code: 'closed', message: 'closed' };
     for (const ref of [...this.sends.keys()]) this.settleSend(ref, failure({ ...closed, ref }));
     for (const channel of [...this.joinWaiters.keys()]) this.rejectJoin(channel, failure({ ...closed, channel }));
     this.outbox.length = 0;
@@ -235,7 +235,7 @@ export class Client implements AirwaveClient {
   private openLink(rollover = false): void {
     const dial = ++this.dial;
     const fail = (cause: unknown) => {
-      this.emitter.emit('error', { code: 'token_failed', message: 'the token function failed', cause });
+      this.emitter.emit('error', { code: 'token_failed', message: 'token function failed', cause });
       this.retry(rollover);
     };
     const token = this.o.token;
@@ -379,7 +379,7 @@ export class Client implements AirwaveClient {
           ref,
           failure({
             code: 'unconfirmed',
-            message: 'the connection dropped before the receipt: it may or may not be published',
+            message: 'connection lost before the receipt',
             channel: send.channel,
             ref,
           }),
@@ -432,7 +432,7 @@ export class Client implements AirwaveClient {
     if (!this.next?.open && link?.send(frame)) {
       send.link = link;
       send.timer = this.later(this.o.sendTimeoutMs ?? D.SEND_TIMEOUT_MS, () =>
-        this.settleSend(ref, failure({ code: 'unconfirmed', message: 'no receipt came in time', channel: send.channel, ref })),
+        this.settleSend(ref, failure({ code: 'unconfirmed', message: 'no receipt', channel: send.channel, ref })),
       );
       this.seqs.get(send.channel)?.sending(ref);
       return;
