@@ -216,7 +216,15 @@ describe('client churn, end to end on the local stack', function () {
     const expected = (channel: string) => (published.get(channel) as Map<number, number>).size;
     const done = (m: Member) => m.messages.length >= expected(m.channel);
     const settled = await waitFor(() => members.every(done), SETTLE_MS);
-    const behind = members.filter((m) => !done(m)).map((m) => `${m.group}: ${m.messages.length}/${expected(m.channel)}`);
+    const behind = members
+      .filter((m) => !done(m))
+      .map(
+        (m) =>
+          `${m.group}: ${m.messages.length}/${expected(m.channel)} (${m.client.state}, ${m.sockets.length} sockets, closes ${m.sockets
+            .slice(-3)
+            .map((s) => s.life.code)
+            .join(' ')}, errors ${m.errors.slice(-3).join(' / ')})`,
+      );
     expect(settled, `clients still behind: ${behind.slice(0, 10).join(', ')}; function errors: ${functionErrors.join(' | ')}`).to.equal(
       true,
     );
