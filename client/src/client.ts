@@ -106,7 +106,12 @@ export class Client implements AirwaveClient {
       later: (ms: number, callback: () => void) => this.later(ms, callback),
       cancel: (h: unknown) => this.t.clearTimeout(h),
     };
-    this.heartbeat = new Heartbeat(clock, o.heartbeatIdleMs ?? D.HEARTBEAT_IDLE_MS, o.pongTimeoutMs ?? D.PONG_TIMEOUT_MS);
+    this.heartbeat = new Heartbeat(
+      clock,
+      o.heartbeatIdleMs ?? D.HEARTBEAT_IDLE_MS,
+      o.pongTimeoutMs ?? D.PONG_TIMEOUT_MS,
+      o.probeAfterMs ?? D.PROBE_AFTER_MS,
+    );
     this.repairs = new Repairs(
       {
         ...clock,

@@ -18,16 +18,18 @@ export const STABLE_AFTER_MS = 10_000;
  * billed message: ping only after 9 silent minutes, never on a busy connection.
  */
 export const HEARTBEAT_IDLE_MS = 9 * 60_000;
-/**
- * No frame at all this long after a frame was sent (a ping, a send, a join: the service answers
- * each): the connection is dead (half-open TCP), replace it. Above API Gateway's 29-second
- * integration timeout, so a slow route is not mistaken for a dead link.
- */
+/** No frame at all this long after a ping: the connection is dead (half-open TCP), replace it. */
 export const PONG_TIMEOUT_MS = 30_000;
 /** API Gateway cuts every connection at 2 hours: roll over to a new one 5 minutes before. */
 export const ROLLOVER_AFTER_MS = 115 * 60_000;
 /** How long a roll-over waits for the new connection's join acks before closing the old one anyway. */
 export const ROLLOVER_ACK_TIMEOUT_MS = 15_000;
+/**
+ * Nothing received this long after a frame was sent (the service answers every frame, normally
+ * within a few hundred ms): ping, so that an app that sends all the time notices a dead link
+ * within PROBE_AFTER_MS + PONG_TIMEOUT_MS (35 s), though its link is never idle.
+ */
+export const PROBE_AFTER_MS = 5_000;
 /** A send with no receipt or refusal this long after it went out is given up as `unconfirmed`. */
 export const SEND_TIMEOUT_MS = 30_000;
 /** Connects refused with 401/403 in a row before the client stops (with a token function; 1 with a fixed token). */

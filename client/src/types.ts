@@ -117,10 +117,12 @@ export interface ConnectOptions {
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
   stableAfterMs?: number;
-  /** Silence (no frame either way) before a ping; 0 disables the ping (not the answer check). */
+  /** Silence (no frame either way) before a ping; 0 disables this idle ping (not the probe below). */
   heartbeatIdleMs?: number;
-  /** A frame sent (a ping, a send, a join) that gets no frame back within this: the link is dead. */
+  /** A ping that gets no frame back within this: the link is dead, and is replaced. */
   pongTimeoutMs?: number;
+  /** Nothing received this long after a frame was sent: ping (so a link busy sending is checked too). */
+  probeAfterMs?: number;
   /** Age of a connection at which it is replaced by a new one; 0 disables roll-over. */
   rolloverAfterMs?: number;
   rolloverAckTimeoutMs?: number;

@@ -106,17 +106,32 @@ describe('client edges (issue 12)', () => {
   });
 
   describe('half-open link', () => {
-    it('notices a dead link within pongTimeoutMs while the app sends every second', () => {
-      h = harness({ heartbeatIdleMs: 9 * 60_000, pongTimeoutMs: 30_000 });
+    it('notices a dead link within probeAfterMs + pongTimeoutMs while the app sends every second', () => {
+      h = harness({ heartbeatIdleMs: 9 * 60_000, probeAfterMs: 5_000, pongTimeoutMs: 30_000 });
       acceptAndAck(h.last());
       const dead = h.last();
-      for (let i = 0; i < 31; i++) {
+      for (let i = 0; i < 34; i++) {
         h.client.send('news', i);
         h.clock.tick(1_000);
       }
+      expect(dead.actions('ping'), 'a probe after 5 s of no answer').to.have.length(1);
+      expect(dead.closedWith).to.equal(undefined);
+      h.clock.tick(1_000);
       expect(dead.closedWith).to.equal(DEAD_LINK_CLOSE_CODE);
       expect(h.client.state).to.equal('reconnecting');
-      expect(h.events.error.filter((e) => e.code === 'unconfirmed')).to.have.length(30);
+      // Not one send vanished silently: each is rejected (30 s without a receipt, or its link lost).
+      expect(h.events.error.filter((e) => e.code === 'unconfirmed')).to.have.length(34);
+    });
+
+    it('keeps a link whose sends are slow to be answered as long as its pings are', () => {
+      h = harness({ probeAfterMs: 5_000, pongTimeoutMs: 30_000 });
+      acceptAndAck(h.last());
+      h.client.send('news', 1);
+      for (let i = 0; i < 10; i++) {
+        h.clock.tick(5_000);
+        if (h.last().actions('ping').length > i) h.last().push({ type: 'pong' });
+      }
+      expect(h.last().closedWith).to.equal(undefined);
     });
 
     it('does not close a link whose sends are answered', () => {
