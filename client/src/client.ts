@@ -361,7 +361,8 @@ export class Client implements AirwaveClient {
     const auth = link.status === 401 || link.status === 403;
     this.authFailures = auth ? this.authFailures + 1 : 0;
     const limit = typeof this.o.token === 'function' ? (this.o.maxAuthFailures ?? D.MAX_AUTH_FAILURES) : 1;
-    const stop = auth && this.authFailures >= limit;
+    // A refused roll-over does not stop a client whose current link still works.
+    const stop = auth && this.authFailures >= limit && link !== this.next;
     const message = link.status ? `connection refused with HTTP ${link.status}` : 'connection failed';
     this.emitter.emit('error', { code: 'connect_failed', message: stop ? `${message}: giving up` : message, status: link.status });
     if (stop) this.close();

@@ -85,6 +85,16 @@ describe('client edges (issue 12)', () => {
       expect(h.events.error.map((e) => e.status)).to.deep.equal([401, 401, 401]);
       expect(h.client.state).to.equal('closed');
     });
+
+    it('a refused roll-over does not stop a client whose current link still works', () => {
+      h = harness({ token: 'expires-soon', rolloverAfterMs: 60_000 });
+      acceptAndAck(h.last());
+      h.clock.tick(60_000);
+      expect(h.sockets).to.have.length(2);
+      h.last().refuse(401);
+      expect(h.events.error[0]).to.include({ code: 'connect_failed', status: 401 });
+      expect(h.client.state).to.equal('open');
+    });
   });
 
   describe('refused connection', () => {
