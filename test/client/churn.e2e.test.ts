@@ -156,7 +156,15 @@ describe('client churn, end to end on the local stack', function () {
     }
     const joined = new Set<Member>();
     for (const member of members) member.client.on('joined', () => joined.add(member));
-    expect(await waitFor(() => joined.size === members.length, SETTLE_MS), `${joined.size} of ${members.length} joined`).to.equal(true);
+    const allJoined = await waitFor(() => joined.size === members.length, SETTLE_MS);
+    const notJoined = members
+      .filter((m) => !joined.has(m))
+      .slice(0, 5)
+      .map((m) => `${m.group} (${m.client.state}, ${m.sockets.length} sockets, errors ${m.errors.slice(-3).join(' / ')})`);
+    expect(
+      allJoined,
+      `${joined.size} of ${members.length} joined; not: ${notJoined.join(', ')}; ${functionErrors.slice(0, 5).join(' | ')}`,
+    ).to.equal(true);
 
     // Publisher: message n of the busy channel goes out no earlier than n * 50 ms; the quiet
     // channel gets one every 3 s. Each seq's payload is remembered to check what clients got.
