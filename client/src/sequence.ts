@@ -147,7 +147,7 @@ export class ChannelSequence {
 
   private place(seq: number, entry: Held): void {
     if (seq > this.known) this.known = seq;
-    // Joined with ?channels=: no ack will set the start, so the first frame does.
+    // No join awaits its ack (the client joins by frame, so only a join whose answer was lost): the first frame sets the start.
     if (this.last === undefined && !this.awaitingAck) this.last = seq - 1;
     // A receipt replaces a held copy of the same message (brought back by a replay).
     if ((this.last !== undefined && seq <= this.last) || (this.held.has(seq) && entry)) return;
