@@ -607,7 +607,8 @@ export class Client implements AirwaveClient {
   /**
    * In a browser: reconnect at once when the network comes back or the page is shown again (a
    * backgrounded tab's timers are throttled, so the backoff may be minutes late), and check an
-   * open link with a ping (it may have died while the laptop slept).
+   * open link with a ping when the network changes or the page is shown (it may have died while
+   * the laptop slept): the ping's timeout replaces a dead one.
    */
   private listenToBrowser(): void {
     const g = globalThis as unknown as {
@@ -627,10 +628,10 @@ export class Client implements AirwaveClient {
         if (this.state === 'reconnecting') this.reconnect();
         else this.current?.send({ action: 'ping' });
       });
-    g.addEventListener('online', wake);
+    for (const type of ['online', 'offline']) g.addEventListener(type, wake);
     doc.addEventListener('visibilitychange', wake);
     this.unlisten = () => {
-      g.removeEventListener('online', wake);
+      for (const type of ['online', 'offline']) g.removeEventListener(type, wake);
       doc.removeEventListener('visibilitychange', wake);
     };
   }

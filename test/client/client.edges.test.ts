@@ -408,6 +408,9 @@ describe('client ergonomics (issue 12)', () => {
       expect(h.sockets).to.have.length(1);
       listeners.get('online')?.();
       expect(h.sockets).to.have.length(2);
+      h.last().accept();
+      listeners.get('offline')?.();
+      expect(h.last().actions('ping'), 'an open link is checked when the network changes').to.have.length(1);
       h.client.close();
       expect([...listeners.keys()]).to.deep.equal([]);
     } finally {
