@@ -226,8 +226,13 @@ export class Client implements AirwaveClient {
       link?.discard();
     }
     this.current = this.next = undefined;
+    // Pending promises are rejected quietly: the app asked for the close, no `error` event.
     const closed = { code: 'closed', message: 'closed' };
-    for (const ref of [...this.sends.keys()]) this.settleSend(ref, failure({ ...closed, ref }));
+    for (const [ref, send] of this.sends) {
+      this.t.clearTimeout(send.timer);
+      send.settle[1](failure({ ...closed, channel: send.channel, ref }));
+    }
+    this.sends.clear();
     for (const channel of [...this.joinWaiters.keys()]) this.rejectJoin(channel, failure({ ...closed, channel }));
     this.outbox.length = 0;
     this.setState('closed');

@@ -319,6 +319,7 @@ describe('client edges (issue 12)', () => {
       h.client.close();
       expect(h.clock.countTimers()).to.equal(0);
       expect((await outcome(sent)).error).to.include({ code: 'closed' });
+      expect(h.events.error, 'the app asked for the close: no error event').to.deep.equal([]);
     });
   });
 });
