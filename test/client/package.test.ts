@@ -84,7 +84,9 @@ describe('client package (npm pack, installed, imported)', function () {
   it('is imported by name from Node 22 and works with its global WebSocket', async () => {
     const script = `import { connect } from '@airwave/client';\nconst URL = ${JSON.stringify(url)};\n${USE}\nconsole.log(JSON.stringify(result));`;
     writeFileSync(join(scratch, 'use.mjs'), script);
-    const { stdout } = await run(NODE22, ['use.mjs'], { cwd: scratch, timeout: 20_000 });
+    const { stdout } = await run(NODE22, ['use.mjs'], { cwd: scratch, timeout: 60_000 }).catch((error) => {
+      throw new Error(`node 22 failed: ${error.stderr || error.message}`.slice(0, 2_000));
+    });
     expectRoundTrip(JSON.parse(stdout));
     expect(received.find((f) => f.action === 'sendmessage')).to.deep.include({ message: { reply: 1 } });
   });
