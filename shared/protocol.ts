@@ -9,7 +9,7 @@ export type ServerFrame =
   | { type: 'left'; channel: string }
   | { type: 'message'; channel: string; message: unknown; id: string; seq?: number }
   | { type: 'replay'; channel: string; messages: unknown[]; skipped?: number[] }
-  | { type: 'sent'; channel: string; id: string; seq?: number }
+  | { type: 'sent'; channel: string; id: string; seq?: number; ref?: string }
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string; [extra: string]: unknown };
 
@@ -18,8 +18,14 @@ export const joinedFrame = (channel: string, connectionId: string, seq?: number)
 
 export const leftFrame = (channel: string): ServerFrame => ({ type: 'left', channel });
 
-export const sentFrame = (channel: string, id: string, seq?: number): ServerFrame =>
-  seq === undefined ? { type: 'sent', channel, id } : { type: 'sent', channel, id, seq };
+/** `ref`: the sender's own tag for the frame, echoed so it can match the receipt to its send. */
+export const sentFrame = (channel: string, id: string, seq?: number, ref?: string): ServerFrame => ({
+  type: 'sent',
+  channel,
+  id,
+  ...(seq === undefined ? {} : { seq }),
+  ...(ref === undefined ? {} : { ref }),
+});
 
 export const pongFrame = (): ServerFrame => ({ type: 'pong' });
 

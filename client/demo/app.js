@@ -52,9 +52,6 @@ function channelList(channel) {
   return list;
 }
 
-// Own messages waiting for their receipt, per channel, to label them with their seq.
-const unconfirmed = new Map();
-
 function show(channel, meta, body, kind = '') {
   const list = channelList(channel);
   const item = document.createElement('li');
@@ -87,11 +84,7 @@ function start() {
     log(`joined ${channel}${seq === undefined ? '' : ` (latest #${seq})`}`);
   });
   client.on('left', ({ channel }) => log(`left ${channel}`));
-  client.on('sent', ({ channel, seq }) => {
-    log(`sent to ${channel}${seq === undefined ? '' : ` as #${seq}`}`);
-    const label = unconfirmed.get(channel)?.shift();
-    if (label && seq !== undefined) label.textContent = `#${seq} you`;
-  });
+  client.on('sent', ({ channel, seq }) => log(`sent to ${channel}${seq === undefined ? '' : ` as #${seq}`}`));
   client.on('gap', ({ channel, from, to }) => show(channel, 'gap', `messages #${from}-#${to} are no longer kept`, 'gap'));
   client.on('error', ({ code, message, channel }) => log(`error ${code}${channel ? ` on ${channel}` : ''}: ${message}`, 'error'));
   setState(client.state);
@@ -116,7 +109,8 @@ $('channel-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const channel = $('channel').value.trim();
   try {
-    client?.join(channel);
+    // A refused join (forbidden, too many channels) is also an `error` event, logged there.
+    client?.join(channel).catch(() => document.querySelector(`section[data-channel="${CSS.escape(channel)}"]`)?.remove());
     channelList(channel);
   } catch (error) {
     log(error.message, 'error');
@@ -144,11 +138,20 @@ $('send-form').addEventListener('submit', (event) => {
   } catch {
     // Not JSON: sent as a plain string.
   }
+  if (!client) return;
   try {
-    client?.send(channel, message);
-    // The service sends no copy back to the sender: show it here, marked as ours.
+    const sent = client.send(channel, message);
+    // The service sends no copy back to the sender (not even in a replay): show it here, marked
+    // as ours, and label it with its seq once this very send's receipt comes.
     const label = show(channel, 'you', text(message), 'own');
-    unconfirmed.set(channel, [...(unconfirmed.get(channel) ?? []), label]);
+    sent.then(
+      ({ seq }) => {
+        if (seq !== undefined) label.textContent = `#${seq} you`;
+      },
+      ({ code }) => {
+        label.textContent = `you (${code})`;
+      },
+    );
   } catch (error) {
     log(error.message, 'error');
   }

@@ -1,21 +1,42 @@
 /**
  * The client's connection state machine: reconnect with full-jitter backoff, re-join with `since`,
- * heartbeat only when idle, roll-over before API Gateway's 2-hour cut, and per-channel ordering
- * (sequence.ts). Everything that happens asynchronously is caught here: user code only ever sees
- * events, never an exception it did not cause synchronously.
+ * liveness checks, roll-over before API Gateway's 2-hour cut, per-channel ordering (sequence.ts)
+ * and correlated sends. Everything that happens asynchronously is caught here: user code only
+ * ever sees events and settled promises, never an exception it did not cause synchronously.
  */
 import { backoffDelay } from './backoff.js';
 import * as D from './defaults.js';
 import { Emitter } from './emitter.js';
-import { parseServiceFrame, seqOf, str } from './frames.js';
+import { parseServiceFrame, type ServiceFrame, seqOf, serviceFrame, str } from './frames.js';
 import { Heartbeat } from './heartbeat.js';
 import { Link, linkAddress } from './link.js';
 import { Repairs } from './repairs.js';
 import { ChannelSequence } from './sequence.js';
-import type { AirwaveClient, ConnectionState, ConnectOptions, EventName, Listener, Timers, WebSocketConstructor } from './types.js';
+import type {
+  AirwaveClient,
+  ChannelHandle,
+  ClientError,
+  ConnectionState,
+  ConnectOptions,
+  EventName,
+  Joined,
+  Listener,
+  MessageEvent,
+  Receipt,
+  Timers,
+  WebSocketConstructor,
+} from './types.js';
 
 type Frame = Record<string, unknown>;
 type TimerName = 'reconnect' | 'stable' | 'rollover' | 'rolloverAck';
+type Settle<V> = [resolve: (value: V) => void, reject: (error: Error) => void];
+interface PendingSend {
+  channel: string;
+  settle: Settle<Receipt>;
+  /** The link it went out on (undefined while queued). */
+  link?: Link;
+  timer?: unknown;
+}
 
 // Looked up at call time, so fake timers installed after import (sinon) still apply.
 const globalTimers: Timers = {
@@ -24,18 +45,39 @@ const globalTimers: Timers = {
   now: () => Date.now(),
 };
 
+/** Codes that refuse a join for good: retrying it would be refused (and billed) again. */
+const REFUSED_JOIN = ['forbidden', 'invalid_channel', 'too_many_channels'];
+
 /** Throws a TypeError unless `channel` is a name the service accepts (saves a billed refusal). */
 export function assertChannelName(channel: string): void {
   if (typeof channel !== 'string' || !D.CHANNEL_NAME_PATTERN.test(channel))
     throw new TypeError(`invalid channel name: ${String(channel).slice(0, 140)}`);
 }
 
+/** An Error carrying a {@link ClientError}'s fields: what rejected promises hold. */
+const failure = (details: ClientError): Error & ClientError => Object.assign(new Error(details.message), details);
+
+/**
+ * A promise whose rejection never counts as unhandled: awaiting it is optional, and an ignored
+ * refusal must not crash a Node process (the same failure is an `error` event too).
+ */
+function settled<V>(register: (settle: Settle<V>) => void): Promise<V> {
+  const promise = new Promise<V>((resolve, reject) => register([resolve, reject]));
+  promise.catch(() => {});
+  return promise;
+}
+
 export class Client implements AirwaveClient {
   state: ConnectionState = 'connecting';
   private readonly emitter = new Emitter();
   private readonly seqs = new Map<string, ChannelSequence>();
+  /** Join acks per channel (a later `join()` of the channel resolves at once). */
+  private readonly acks = new Map<string, Joined>();
+  private readonly joinWaiters = new Map<string, Settle<Joined>[]>();
+  private readonly sends = new Map<string, PendingSend>();
   private readonly repairs: Repairs;
   private readonly heartbeat: Heartbeat;
+  /** `sendmessage` frames waiting for an open link (offline, or mid roll-over). */
   private readonly outbox: Frame[] = [];
   private readonly Ws: WebSocketConstructor;
   private readonly t: Timers;
@@ -44,9 +86,12 @@ export class Client implements AirwaveClient {
   private next?: Link;
   private attempt = 0;
   private rolloverAttempt = 0;
-  /** Set once a link has opened: only the first connect joins through `?channels=`. */
-  private everOpened = false;
+  private authFailures = 0;
+  private refs = 0;
+  /** Bumped by every connect attempt, reconnect() and close(): a token that arrives late is dropped. */
+  private dial = 0;
   private readonly timers: Partial<Record<TimerName, unknown>> = {};
+  private unlisten?: () => void;
 
   constructor(
     private readonly url: string,
@@ -61,7 +106,12 @@ export class Client implements AirwaveClient {
       later: (ms: number, callback: () => void) => this.later(ms, callback),
       cancel: (h: unknown) => this.t.clearTimeout(h),
     };
-    this.heartbeat = new Heartbeat(clock, o.heartbeatIdleMs ?? D.HEARTBEAT_IDLE_MS, o.pongTimeoutMs ?? D.PONG_TIMEOUT_MS);
+    this.heartbeat = new Heartbeat(
+      clock,
+      o.heartbeatIdleMs ?? D.HEARTBEAT_IDLE_MS,
+      o.pongTimeoutMs ?? D.PONG_TIMEOUT_MS,
+      o.probeAfterMs ?? D.PROBE_AFTER_MS,
+    );
     this.repairs = new Repairs(
       {
         ...clock,
@@ -77,6 +127,7 @@ export class Client implements AirwaveClient {
       assertChannelName(channel);
       this.track(channel);
     }
+    this.listenToBrowser();
     this.openLink();
   }
 
@@ -88,57 +139,141 @@ export class Client implements AirwaveClient {
     return this.emitter.on(event, listener);
   }
 
-  join(channel: string): void {
+  join(channel: string): Promise<Joined> {
     assertChannelName(channel);
-    if (this.state === 'closed' || this.seqs.has(channel)) return;
-    const seq = this.track(channel);
-    // Links that are not open yet join every tracked channel when they open. Mid roll-over the
-    // replacement joins too, or it would take over without the channel.
-    if (this.current?.open) this.sendJoin(this.current, seq);
-    if (this.next?.open) this.sendJoin(this.next, seq);
+    return settled((settle) => {
+      if (this.state === 'closed') return settle[1](failure({ code: 'closed', message: 'closed', channel }));
+      const ack = this.acks.get(channel);
+      if (ack) return settle[0](ack);
+      this.joinWaiters.set(channel, [...(this.joinWaiters.get(channel) ?? []), settle]);
+      if (this.seqs.has(channel)) return;
+      const seq = this.track(channel);
+      // Links that are not open yet join every tracked channel when they open. Mid roll-over the
+      // replacement joins too, or it would take over without the channel. A leave still on its
+      // way goes first (see onFrame 'left'): sent together, the service could run them in any order.
+      for (const link of [this.current, this.next]) if (link?.open && !link.leaving.has(channel)) this.sendJoin(link, seq);
+    });
   }
 
   leave(channel: string): void {
     assertChannelName(channel);
     if (this.state === 'closed') return;
-    this.seqs.delete(channel);
-    this.repairs.clear(channel);
-    this.current?.pending.delete(channel);
-    this.next?.pending.delete(channel);
-    // Mid roll-over this waits for the switch (see post), and goes out on the new link.
-    this.post({ action: 'leavechannel', channel });
-    if (this.next) this.maybePromote(this.next);
+    this.forget(channel, failure({ code: 'left', message: 'left', channel }));
+    for (const link of [this.current, this.next]) {
+      // A join still on its way is left once acknowledged (see onFrame 'joined'), for the same reason.
+      if (!link?.open || link.pending.has(channel)) continue;
+      link.leaving.add(channel);
+      link.send({ action: 'leavechannel', channel });
+    }
   }
 
-  send(channel: string, message: unknown): void {
+  send(channel: string, message: unknown): Promise<Receipt> {
     assertChannelName(channel);
-    if (this.state !== 'closed') this.post({ action: 'sendmessage', channel, message });
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(message);
+    } catch {
+      // A BigInt or a cycle: the caller's mistake, said now rather than queued forever.
+    }
+    if (text === undefined) throw new TypeError('message is not JSON');
+    return settled((settle) => {
+      if (this.state === 'closed') return settle[1](failure({ code: 'closed', message: 'closed', channel }));
+      const ref = (++this.refs).toString(36);
+      this.sends.set(ref, { channel, settle });
+      this.transmit({ action: 'sendmessage', channel, message, ref });
+    });
+  }
+
+  channel(name: string, onMessage?: (event: MessageEvent) => void): ChannelHandle {
+    const joined = this.join(name);
+    const off = onMessage ? this.on('message', (event) => event.channel === name && onMessage(event)) : () => {};
+    return {
+      name,
+      joined,
+      send: (message) => this.send(name, message),
+      leave: () => {
+        off();
+        this.leave(name);
+      },
+    };
+  }
+
+  reconnect(): void {
+    if (this.state === 'closed') return;
+    this.attempt = this.authFailures = 0;
+    this.stop('reconnect');
+    const link = this.current;
+    if (link) this.lose(link);
+    this.stop('rolloverAck');
+    for (const l of [link, this.next]) {
+      this.t.clearTimeout(l?.connectTimer);
+      l?.discard();
+    }
+    this.next = undefined;
+    this.setState('reconnecting');
+    this.openLink();
   }
 
   close(): void {
     if (this.state === 'closed') return;
+    this.dial++;
     for (const name of Object.keys(this.timers) as TimerName[]) this.stop(name);
     this.heartbeat.stop();
     this.repairs.clearAll();
-    this.current?.discard();
-    this.next?.discard();
+    this.unlisten?.();
+    for (const link of [this.current, this.next]) {
+      this.t.clearTimeout(link?.connectTimer);
+      link?.discard();
+    }
     this.current = this.next = undefined;
+    // Pending promises are rejected quietly: the app asked for the close, no `error` event.
+    const closed = { code: 'closed', message: 'closed' };
+    for (const [ref, send] of this.sends) {
+      this.t.clearTimeout(send.timer);
+      send.settle[1](failure({ ...closed, channel: send.channel, ref }));
+    }
+    this.sends.clear();
+    for (const channel of [...this.joinWaiters.keys()]) this.rejectJoin(channel, failure({ ...closed, channel }));
+    this.outbox.length = 0;
     this.setState('closed');
     this.emitter.clear();
   }
 
   // ---- links -------------------------------------------------------------------------------
 
-  private openLink(rollover = false): Link | undefined {
-    // The first connect joins its channels through ?channels= (each saves a billed joinchannel
-    // message); later ones send joinchannel frames, whose acks and `since` make them lossless.
-    const viaUrl = this.everOpened ? [] : [...this.seqs.keys()];
+  /** Opens a link, after asking the token function (if any) for a fresh token. */
+  private openLink(rollover = false): void {
+    const dial = ++this.dial;
+    const fail = (cause: unknown) => {
+      this.emitter.emit('error', { code: 'token_failed', message: 'token function failed', cause });
+      this.retry(rollover);
+    };
+    const token = this.o.token;
+    if (typeof token !== 'function') {
+      this.openWith(token, rollover);
+      return;
+    }
+    let value: ReturnType<typeof token>;
     try {
-      const address = linkAddress(this.url, this.o.token, this.o.tokenIn ?? 'protocol', viaUrl);
+      value = token();
+    } catch (cause) {
+      fail(cause);
+      return;
+    }
+    // A sync function connects at once, as a fixed token does.
+    if (typeof value !== 'object') this.openWith(value, rollover);
+    else
+      value.then(
+        (t) => dial === this.dial && this.guard(() => this.openWith(t, rollover)),
+        (cause) => dial === this.dial && this.guard(() => fail(cause)),
+      );
+  }
+
+  private openWith(token: string | undefined, rollover: boolean): void {
+    try {
       const link = new Link(
         this.Ws,
-        address,
-        viaUrl,
+        linkAddress(this.url, token, this.o.tokenIn ?? 'protocol'),
         {
           opened: (l) => this.guard(() => this.onOpen(l)),
           frame: (l, text) => this.guard(() => this.onFrame(l, text)),
@@ -149,19 +284,27 @@ export class Client implements AirwaveClient {
       if (rollover) this.next = link;
       else this.current = link;
       link.connectTimer = this.later(this.o.connectTimeoutMs ?? D.CONNECT_TIMEOUT_MS, () => link.close());
-      return link;
     } catch (cause) {
-      // A bad URL or a constructor that throws: report it, and retry like any failed connect.
+      // A constructor that throws (a token that is not a valid subprotocol, say): report, retry.
       this.emitter.emit('error', { code: 'connect_failed', message: 'could not open a WebSocket', cause });
-      if (!rollover) this.scheduleReconnect();
-      return undefined;
+      this.retry(rollover);
     }
+  }
+
+  /** A connect attempt failed: try again after the backoff (a roll-over keeps its old link meanwhile). */
+  private retry(rollover: boolean): void {
+    if (rollover)
+      this.start('rollover', backoffDelay(this.rolloverAttempt++, this.base(), this.max(), this.random()), () => this.startRollover());
+    else this.scheduleReconnect();
   }
 
   private onOpen(link: Link): void {
     this.t.clearTimeout(link.connectTimer);
-    this.everOpened = true;
-    this.joinAll(link);
+    this.authFailures = 0;
+    // Every channel is joined with a frame, never through ?channels=: only a frame gets an ack
+    // carrying the channel's seq (so a later re-join can ask for what it missed), and a refused
+    // join names its channel instead of failing the whole connect.
+    for (const seq of this.seqs.values()) this.sendJoin(link, seq);
     if (link === this.next) {
       this.start('rolloverAck', this.o.rolloverAckTimeoutMs ?? D.ROLLOVER_ACK_TIMEOUT_MS, () => this.promote());
       this.maybePromote(link);
@@ -185,29 +328,22 @@ export class Client implements AirwaveClient {
 
   /** Sends the frames queued while offline (or held during a roll-over's overlap). */
   private flush(): void {
-    const frames = this.outbox.splice(0);
-    for (const frame of frames) this.post(frame);
+    for (const frame of this.outbox.splice(0)) this.transmit(frame);
   }
 
   private onClosed(link: Link): void {
     this.t.clearTimeout(link.connectTimer);
+    if (!link.openedAt && this.refused(link)) return;
     if (link === this.next) {
       // The replacement failed: keep the old link and try again later (it still has minutes).
       this.next = undefined;
-      this.flush();
       this.stop('rolloverAck');
-      this.start('rollover', backoffDelay(this.rolloverAttempt++, this.base(), this.max(), this.random()), () => this.startRollover());
+      this.retry(true);
+      this.flush();
       return;
     }
     if (link !== this.current) return;
-    this.current = undefined;
-    for (const name of ['stable', 'rollover'] as const) this.stop(name);
-    this.heartbeat.stop();
-    // Joins that died with the link are answered by nothing: the re-join on the next link will be.
-    for (const channel of link.pending) {
-      const seq = this.seqs.get(channel);
-      if (seq) seq.awaitingAck = false;
-    }
+    this.lose(link);
     // Mid roll-over, the replacement has already sent its joins with `since`: switch to it.
     if (this.next?.open) {
       this.promote();
@@ -218,6 +354,47 @@ export class Client implements AirwaveClient {
     this.stop('rolloverAck');
     this.setState('reconnecting');
     this.scheduleReconnect();
+  }
+
+  /**
+   * A link closed before it opened: an `error` event, with the HTTP status when the WebSocket
+   * implementation tells it. A 401/403 does not get better by retrying with the same token: with
+   * a fixed token the client stops at once, with a token function after `maxAuthFailures` in a
+   * row. True when the client stopped.
+   */
+  private refused(link: Link): boolean {
+    const auth = link.status === 401 || link.status === 403;
+    this.authFailures = auth ? this.authFailures + 1 : 0;
+    const limit = typeof this.o.token === 'function' ? (this.o.maxAuthFailures ?? D.MAX_AUTH_FAILURES) : 1;
+    // A refused roll-over does not stop a client whose current link still works.
+    const stop = auth && this.authFailures >= limit && link !== this.next;
+    const message = link.status ? `connection refused with HTTP ${link.status}` : 'connection failed';
+    this.emitter.emit('error', { code: 'connect_failed', message: stop ? `${message}: giving up` : message, status: link.status });
+    if (stop) this.close();
+    return stop;
+  }
+
+  /** The current link is gone: what was in flight on it is answered by nothing. */
+  private lose(link: Link): void {
+    this.current = undefined;
+    for (const name of ['stable', 'rollover'] as const) this.stop(name);
+    this.heartbeat.stop();
+    // Joins that died with the link: the re-join on the next link will be answered.
+    for (const channel of link.pending) {
+      const seq = this.seqs.get(channel);
+      if (seq) seq.awaitingAck = false;
+    }
+    for (const [ref, send] of this.sends)
+      if (send.link === link)
+        this.settleSend(
+          ref,
+          failure({
+            code: 'unconfirmed',
+            message: 'connection lost before the receipt',
+            channel: send.channel,
+            ref,
+          }),
+        );
   }
 
   private scheduleReconnect(): void {
@@ -240,6 +417,7 @@ export class Client implements AirwaveClient {
     this.stop('rolloverAck');
     const old = this.current;
     this.next = undefined;
+    if (old) this.lose(old);
     this.current = link;
     old?.discard();
     this.linkReady(link);
@@ -253,19 +431,45 @@ export class Client implements AirwaveClient {
 
   // ---- frames ------------------------------------------------------------------------------
 
-  private post(frame: Frame): void {
+  /** Sends a `sendmessage` frame now, or queues it. */
+  private transmit(frame: Frame): void {
+    const ref = frame.ref as string;
+    const send = this.sends.get(ref);
+    if (!send) return;
     // Mid roll-over both links are in the channels, and the service excludes only the sending
     // connection from a fan-out: the other would get a copy of the client's own message. The
     // frame waits for the switch instead (normally a join round trip).
-    if (!this.next?.open && this.current?.send(frame)) return;
+    const link = this.current;
+    if (!this.next?.open && link?.send(frame)) {
+      send.link = link;
+      send.timer = this.later(this.o.sendTimeoutMs ?? D.SEND_TIMEOUT_MS, () =>
+        this.settleSend(ref, failure({ code: 'unconfirmed', message: 'no receipt', channel: send.channel, ref })),
+      );
+      this.seqs.get(send.channel)?.sending(ref);
+      return;
+    }
     const max = this.o.maxQueuedFrames ?? D.MAX_QUEUED_FRAMES;
     if (this.outbox.length < max) this.outbox.push(frame);
     else
-      this.emitter.emit('error', { code: 'queue_full', message: `offline and ${max} frames already queued`, channel: str(frame.channel) });
+      this.settleSend(
+        ref,
+        failure({ code: 'queue_full', message: `offline and ${max} frames already queued`, channel: send.channel, ref }),
+      );
   }
 
-  private joinAll(link: Link): void {
-    for (const seq of this.seqs.values()) if (!link.urlChannels.has(seq.channel)) this.sendJoin(link, seq);
+  /** Resolves (a receipt) or rejects (an error, also emitted) a send, and lets its channel go on. */
+  private settleSend(ref: string, outcome: Receipt | (Error & ClientError), seq?: number): void {
+    const send = this.sends.get(ref);
+    if (!send) return;
+    this.sends.delete(ref);
+    this.t.clearTimeout(send.timer);
+    const channel = this.seqs.get(send.channel);
+    channel?.settle(ref, seq);
+    if (outcome instanceof Error) {
+      this.emitter.emit('error', { ...outcome, message: outcome.message });
+      send.settle[1](outcome);
+    } else send.settle[0](outcome);
+    if (channel) this.repairs.check(channel);
   }
 
   /** Sends a join (with `since` once the channel has a baseline); false if the link cannot send. */
@@ -273,6 +477,8 @@ export class Client implements AirwaveClient {
     const frame: Frame = { action: 'joinchannel', channel: seq.channel };
     if (seq.last !== undefined) frame.since = seq.last;
     if (!link.send(frame)) return false;
+    // Re-added, so the set's order is the order the joins went out (see the refusal below).
+    link.pending.delete(seq.channel);
     link.pending.add(seq.channel);
     seq.awaitingAck = true;
     this.repairs.joinSent(seq);
@@ -282,38 +488,77 @@ export class Client implements AirwaveClient {
   private onFrame(link: Link, text: string): void {
     if (link === this.current) this.heartbeat.alive();
     const frame = parseServiceFrame(text);
-    const { channel, raw } = frame;
-    const seq = this.seqs.get(channel);
+    const { raw, ref } = frame;
+    let { channel } = frame;
+    let seq = this.seqs.get(channel);
     switch (frame.type) {
       case 'message':
-        if (seq && frame.id !== undefined) seq.message({ channel, message: frame.message, id: frame.id, seq: frame.seq });
+        this.deliver(seq, frame);
         break;
-      case 'sent':
-        this.emitter.emit('sent', { channel, id: frame.id ?? '', seq: frame.seq });
-        if (frame.seq !== undefined) seq?.receipt(frame.seq);
+      case 'replay':
+        // The answer to a join with `since`: live delivery frames, oldest first.
+        if (Array.isArray(raw.messages)) for (const each of raw.messages) this.deliver(seq, serviceFrame(each), channel);
         break;
+      case 'sent': {
+        const receipt = { channel, id: frame.id ?? '', seq: frame.seq, ref: ref ?? '' };
+        this.emitter.emit('sent', receipt);
+        if (ref !== undefined && this.sends.has(ref)) this.settleSend(ref, receipt, frame.seq);
+        else if (frame.seq !== undefined) seq?.receipt(frame.seq);
+        break;
+      }
       case 'joined':
         link.pending.delete(channel);
-        if (!seq) break;
+        // Left while the join was on its way: leave now that the service has done the join.
+        if (!seq) {
+          link.leaving.add(channel);
+          link.send({ action: 'leavechannel', channel });
+          break;
+        }
         seq.ack(frame.seq);
+        this.acks.set(channel, { channel, seq: frame.seq });
         this.emitter.emit('joined', { channel, seq: frame.seq });
+        for (const [resolve] of this.joinWaiters.get(channel) ?? []) resolve({ channel, seq: frame.seq });
+        this.joinWaiters.delete(channel);
         break;
       case 'left':
+        link.leaving.delete(channel);
+        // Joined again while the leave was on its way: the join goes out now.
+        if (seq && link.open && !link.pending.has(channel)) this.sendJoin(link, seq);
         this.emitter.emit('left', { channel });
         break;
       case 'error': {
+        const code = str(raw.code) ?? 'error';
         const since = seqOf(raw.since);
         const oldest = seqOf(raw.oldest);
-        if (raw.code === 'history_gap' && since !== undefined && oldest !== undefined) {
+        if (code === 'history_gap' && since !== undefined && oldest !== undefined) {
           if (!seq) break;
           seq.gap(since, oldest);
           this.repairs.gapReported(seq);
           return;
         }
-        // A refused join is an answer too: a roll-over must not wait for it.
-        if (link.pending.delete(channel) && seq) seq.awaitingAck = false;
+        // The replay stopped at `seq`: ask again from where this client now is.
+        if (code === 'replay_incomplete') {
+          if (seq && link.open) this.sendJoin(link, seq);
+          break;
+        }
         const { type: _type, ...details } = raw;
-        this.emitter.emit('error', { ...details, code: str(raw.code) ?? 'error', message: str(raw.message) ?? '' });
+        const error: ClientError = { ...details, code, message: str(raw.message) ?? '' };
+        if (ref !== undefined && this.sends.has(ref)) {
+          this.settleSend(ref, failure(error));
+          break;
+        }
+        // An older service named no channel in `too_many_channels`: it refused the join that went out last.
+        if (!channel && code === 'too_many_channels') channel = [...link.pending].at(-1) ?? '';
+        if (ref === undefined && link.pending.delete(channel)) {
+          if (seq) seq.awaitingAck = false;
+          if (REFUSED_JOIN.includes(code)) {
+            // Refused for good: the channel is not joined, and is not asked for again.
+            error.channel = channel;
+            this.forget(channel, failure(error));
+            seq = undefined;
+          }
+        }
+        this.emitter.emit('error', error);
         break;
       }
       case 'gateway':
@@ -328,7 +573,13 @@ export class Client implements AirwaveClient {
     if (link === this.next) this.maybePromote(link);
   }
 
-  // ---- per-channel repair ------------------------------------------------------------------
+  /** One delivery frame (live or inside a replay) of a channel this client is in. */
+  private deliver(seq: ChannelSequence | undefined, frame: ServiceFrame, channel = frame.channel): void {
+    if (seq && frame.type === 'message' && frame.channel === channel && frame.id !== undefined)
+      seq.message({ channel, message: frame.message, id: frame.id, seq: frame.seq });
+  }
+
+  // ---- channels ----------------------------------------------------------------------------
 
   private track(channel: string): ChannelSequence {
     const seq = new ChannelSequence(channel, {
@@ -343,7 +594,52 @@ export class Client implements AirwaveClient {
     return seq;
   }
 
+  /** The channel is no longer wanted (left, or its join refused): drop its state. */
+  private forget(channel: string, reason: Error): void {
+    this.seqs.delete(channel);
+    this.acks.delete(channel);
+    this.repairs.clear(channel);
+    this.rejectJoin(channel, reason);
+  }
+
+  private rejectJoin(channel: string, reason: Error): void {
+    for (const [, reject] of this.joinWaiters.get(channel) ?? []) reject(reason);
+    this.joinWaiters.delete(channel);
+  }
+
   // ---- helpers -----------------------------------------------------------------------------
+
+  /**
+   * In a browser: reconnect at once when the network comes back or the page is shown again (a
+   * backgrounded tab's timers are throttled, so the backoff may be minutes late), and check an
+   * open link with a ping when the network changes or the page is shown (it may have died while
+   * the laptop slept): the ping's timeout replaces a dead one.
+   */
+  private listenToBrowser(): void {
+    const g = globalThis as unknown as {
+      addEventListener?: (type: string, listener: () => void) => void;
+      removeEventListener: (type: string, listener: () => void) => void;
+      document?: {
+        visibilityState?: string;
+        addEventListener(type: string, listener: () => void): void;
+        removeEventListener(type: string, listener: () => void): void;
+      };
+    };
+    const doc = g.document;
+    if (this.o.browserEvents === false || typeof g.addEventListener !== 'function' || !doc) return;
+    const wake = () =>
+      this.guard(() => {
+        if (doc.visibilityState === 'hidden') return;
+        if (this.state === 'reconnecting') this.reconnect();
+        else this.current?.send({ action: 'ping' });
+      });
+    for (const type of ['online', 'offline']) g.addEventListener(type, wake);
+    doc.addEventListener('visibilitychange', wake);
+    this.unlisten = () => {
+      for (const type of ['online', 'offline']) g.removeEventListener(type, wake);
+      doc.removeEventListener('visibilitychange', wake);
+    };
+  }
 
   private setState(state: ConnectionState): void {
     const previous = this.state;

@@ -24,6 +24,16 @@ export const PONG_TIMEOUT_MS = 30_000;
 export const ROLLOVER_AFTER_MS = 115 * 60_000;
 /** How long a roll-over waits for the new connection's join acks before closing the old one anyway. */
 export const ROLLOVER_ACK_TIMEOUT_MS = 15_000;
+/**
+ * Nothing received this long after a frame was sent (the service answers every frame, normally
+ * within a few hundred ms): ping, so that an app that sends all the time notices a dead link
+ * within PROBE_AFTER_MS + PONG_TIMEOUT_MS (35 s), though its link is never idle.
+ */
+export const PROBE_AFTER_MS = 5_000;
+/** A send with no receipt or refusal this long after it went out is given up as `unconfirmed`. */
+export const SEND_TIMEOUT_MS = 30_000;
+/** Connects refused with 401/403 in a row before the client stops (with a token function; 1 with a fixed token). */
+export const MAX_AUTH_FAILURES = 3;
 /** A WebSocket that neither opens nor fails within this time is abandoned and retried. */
 export const CONNECT_TIMEOUT_MS = 15_000;
 /**

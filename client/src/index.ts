@@ -3,10 +3,10 @@
  * 10 idle minutes, flaky networks) without losing, duplicating or reordering a message.
  *
  * @example
- * import { connect } from './client/src/index.js';
- * const client = connect('wss://abc.execute-api.eu-west-1.amazonaws.com/prod', { token, channels: ['news'] });
- * client.on('message', ({ channel, message }) => console.log(channel, message));
- * client.send('news', { headline: 'hello' });
+ * import { connect } from 'airwave-client';
+ * const client = connect<{ headline: string }>('wss://abc.execute-api.eu-west-1.amazonaws.com/prod', { token: getToken, channels: ['news'] });
+ * client.on('message', ({ channel, message }) => console.log(channel, message.headline));
+ * await client.send('news', { headline: 'hello' });
  */
 import { Client } from './client.js';
 import type { AirwaveClient, ConnectOptions } from './types.js';
@@ -17,7 +17,8 @@ export type * from './types.js';
 
 /**
  * Opens a client connection to `url` (`wss://<api-id>.execute-api.<region>.amazonaws.com/<stage>`).
- * Returns at once; the connection opens in the background (`state` events tell when).
+ * Returns at once; the connection opens in the background (`state` events tell when). `T` is the
+ * payload type the app sends and receives (not checked at run time).
  * Throws only for programming errors: no WebSocket implementation, an invalid channel name.
  *
  * @example
@@ -25,6 +26,6 @@ export type * from './types.js';
  * import WebSocket from 'ws';
  * const client = connect(url, { WebSocket, channels: ['news'] });
  */
-export function connect(url: string, options: ConnectOptions = {}): AirwaveClient {
-  return new Client(url, options);
+export function connect<T = unknown>(url: string, options: ConnectOptions = {}): AirwaveClient<T> {
+  return new Client(url, options) as AirwaveClient<T>;
 }

@@ -16,15 +16,12 @@ export interface LinkEvents {
   closed(link: Link, code?: number): void;
 }
 
+/** `ws` reports a refused upgrade as "Unexpected server response: 401"; browsers tell nothing. */
+const STATUS_IN_ERROR = /server response: (\d{3})/;
+
 /** A link's URL and subprotocols: the token goes in `Sec-WebSocket-Protocol` or `?token=`. */
-export function linkAddress(
-  url: string,
-  token: string | undefined,
-  tokenIn: 'protocol' | 'query',
-  channels: readonly string[],
-): { url: string; protocols?: string[] } {
+export function linkAddress(url: string, token: string | undefined, tokenIn: 'protocol' | 'query'): { url: string; protocols?: string[] } {
   const address = new URL(url);
-  if (channels.length > 0) address.searchParams.set('channels', channels.join(','));
   if (token !== undefined && tokenIn === 'query') address.searchParams.set('token', token);
   // Offered only with a token: the service echoes `airwave`, and a browser drops a socket whose
   // server picks none of the offered subprotocols.
@@ -34,10 +31,14 @@ export function linkAddress(
 
 export class Link {
   readonly ws: WebSocketLike;
-  /** Channels joined by `?channels=` on this link (their subscription exists once open). */
-  readonly urlChannels: ReadonlySet<string>;
   /** Channels whose `joinchannel` on this link is not answered yet (a roll-over waits for them). */
   readonly pending = new Set<string>();
+  /** Channels whose `leavechannel` on this link is not answered yet (a join waits for it). */
+  readonly leaving = new Set<string>();
+  /** HTTP status of a refused upgrade, when the implementation reports it. */
+  status?: number;
+  /** Called after each frame sent (the heartbeat expects an answer). */
+  onSent?: () => void;
   open = false;
   openedAt = 0;
   /** The client's timer that abandons this link if it never opens. */
@@ -49,11 +50,9 @@ export class Link {
   constructor(
     Ws: WebSocketConstructor,
     address: { url: string; protocols?: string[] },
-    urlChannels: readonly string[],
     private readonly events: LinkEvents,
     private readonly now: () => number,
   ) {
-    this.urlChannels = new Set(urlChannels);
     this.ws = address.protocols ? new Ws(address.url, address.protocols) : new Ws(address.url);
     this.ws.onopen = () => {
       if (this.done) return;
@@ -68,8 +67,11 @@ export class Link {
       if (typeof event.data === 'string') this.events.frame(this, event.data);
     };
     this.ws.onclose = (event) => this.finish(event?.code);
-    // The close event follows every error; the error itself carries nothing useful.
-    this.ws.onerror = noop;
+    // The close event follows every error; the error tells at most the status of a refused upgrade.
+    this.ws.onerror = (event) => {
+      const status = STATUS_IN_ERROR.exec(String(event?.message))?.[1];
+      if (status) this.status = +status;
+    };
   }
 
   /** Sends one frame if the socket is open; false otherwise (the frame is not sent). */
@@ -81,6 +83,7 @@ export class Link {
       return false;
     }
     this.lastActivity = this.now();
+    this.onSent?.();
     return true;
   }
 

@@ -15,8 +15,12 @@
  *   at or before it that arrived before the ack was published while the join ran, and dropping
  *   it only because its ack was slower would lose a live message. One at or before the ack's
  *   `seq` that comes *after* the ack predates the join and is dropped.
- * - joined by `?channels=` at connect time (no ack ever comes): the first message is the start.
  * - if an ack never comes (its Lambda failed), the repair timer starts at the oldest held message.
+ *
+ * Own messages: the service sends the sender no copy, but a replay (a join with `since` that
+ * reads history after the publish) can bring one back. So while one of this client's sends on the
+ * channel awaits its receipt, a message that may be that send (a `seq` above the highest known
+ * when it was sent) is held; the receipt then takes its slot, and it is never delivered.
  */
 import { MAX_HELD_PER_CHANNEL, RECENT_IDS_PER_CHANNEL } from './defaults.js';
 import type { ClientEvents, MessageEvent } from './types.js';
@@ -42,6 +46,8 @@ export class ChannelSequence {
   /** End of a gap the service reported, skipped once its grace period is over. */
   private gapTo: number | undefined;
   private readonly recentIds = new Set<string>();
+  /** Own sends awaiting their receipt: ref -> the highest `seq` known when it was sent. */
+  private readonly mine = new Map<string, number>();
 
   constructor(
     readonly channel: string,
@@ -71,6 +77,18 @@ export class ChannelSequence {
    */
   receipt(seq: number): void {
     this.place(seq, null);
+  }
+
+  /** One of this client's sends on the channel went out (see "Own messages" above). */
+  sending(ref: string): void {
+    this.mine.set(ref, this.known);
+  }
+
+  /** That send was answered: a receipt (`seq` is its slot), a refusal, or given up on. */
+  settle(ref: string, seq?: number): void {
+    this.mine.delete(ref);
+    if (seq === undefined) this.drain();
+    else this.receipt(seq);
   }
 
   /** The join ack; `seq` is the channel's latest then (undefined: nothing published yet). */
@@ -113,6 +131,8 @@ export class ChannelSequence {
     while (this.last < to) {
       let next = to + 1;
       for (const seq of this.held.keys()) if (seq > this.last && seq < next) next = seq;
+      // Held for an own send in flight: its receipt drains it, a repair handles what is left.
+      if (next === this.last + 1) break;
       this.skipTo(next - 1);
     }
   }
@@ -132,9 +152,10 @@ export class ChannelSequence {
 
   private place(seq: number, entry: Held): void {
     if (seq > this.known) this.known = seq;
-    // Joined with ?channels=: no ack will set the start, so the first frame does.
+    // No join awaits its ack (the client joins by frame, so only a join whose answer was lost): the first frame sets the start.
     if (this.last === undefined && !this.awaitingAck) this.last = seq - 1;
-    if ((this.last !== undefined && seq <= this.last) || this.held.has(seq)) return;
+    // A receipt replaces a held copy of the same message (brought back by a replay).
+    if ((this.last !== undefined && seq <= this.last) || (this.held.has(seq) && entry)) return;
     this.held.set(seq, entry);
     this.drain();
     if (this.held.size > this.maxHeld) {
@@ -159,8 +180,9 @@ export class ChannelSequence {
   private drain(): void {
     if (this.last === undefined) return;
     while (this.held.has(this.last + 1)) {
-      const entry = this.held.get(++this.last) as Held;
-      this.held.delete(this.last);
+      const entry = this.held.get(this.last + 1) as Held;
+      if (entry && this.mayBeMine(this.last + 1)) break;
+      this.held.delete(++this.last);
       if (entry) this.release(entry);
     }
     // The whole reported gap arrived after all: nothing is lost.
@@ -176,6 +198,11 @@ export class ChannelSequence {
       this.recentIds.delete(this.recentIds.values().next().value as string);
     }
     this.out.deliver(event);
+  }
+
+  private mayBeMine(seq: number): boolean {
+    for (const floor of this.mine.values()) if (seq > floor) return true;
+    return false;
   }
 
   private oldestHeld(): number | undefined {

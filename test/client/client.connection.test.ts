@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { connect } from '../../client/src/index.js';
-import { API_URL, acceptAndAck, type Harness, harness, reconnect } from './harness.js';
+import { API_URL, acceptAndAck, type Harness, harness, message, reconnect } from './harness.js';
 
 describe('client connection', () => {
   let h: Harness;
@@ -26,11 +26,34 @@ describe('client connection', () => {
   });
 
   describe('channels at connect time', () => {
-    it('joins the initial channels through ?channels= on the first connect, without joinchannel frames', () => {
+    it('joins the initial channels with joinchannel frames, never through ?channels= (which get no ack)', () => {
       h = harness({ channels: ['news', 'sport'] });
-      expect(new URL(h.last().url).searchParams.get('channels')).to.equal('news,sport');
+      expect(new URL(h.last().url).searchParams.get('channels')).to.equal(null);
       h.last().accept();
-      expect(h.last().actions('joinchannel')).to.deep.equal([]);
+      expect(h.last().actions('joinchannel')).to.deep.equal([
+        { action: 'joinchannel', channel: 'news' },
+        { action: 'joinchannel', channel: 'sport' },
+      ]);
+    });
+
+    it('re-joins an initial channel with since = its acked seq when the link drops before its first message', () => {
+      h = harness({ channels: ['news'] });
+      acceptAndAck(h.last(), { news: 5 });
+      h.last().drop();
+      const next = reconnect(h);
+      next.accept();
+      expect(next.actions('joinchannel')).to.deep.equal([{ action: 'joinchannel', channel: 'news', since: 5 }]);
+      next.push(message('news', 6));
+      expect(h.delivered('news')).to.deep.equal([6]);
+    });
+
+    it('holds a reordered first message of an initial channel until the one before it arrives', () => {
+      h = harness({ channels: ['news'] });
+      h.last().accept();
+      h.last().push(message('news', 2));
+      h.last().push(message('news', 1));
+      h.last().push({ type: 'joined', channel: 'news', connectionId: 'c=', seq: 2 });
+      expect(h.delivered('news')).to.deep.equal([1, 2]);
     });
 
     it('re-joins them with joinchannel frames after a reconnect', () => {
@@ -158,7 +181,7 @@ describe('client connection', () => {
       h.last().accept();
       expect(h.last().sent).to.deep.equal([
         { action: 'joinchannel', channel: 'news' },
-        { action: 'sendmessage', channel: 'news', message: { text: 'hi' } },
+        { action: 'sendmessage', channel: 'news', message: { text: 'hi' }, ref: '1' },
       ]);
     });
 

@@ -182,11 +182,11 @@ describe('client delivery', () => {
       const socket = h.last();
       socket.push(message('news', 1));
       h.client.send('news', 'mine');
-      socket.push({ type: 'sent', channel: 'news', id: 'own-2', seq: 2 });
+      socket.push({ type: 'sent', channel: 'news', id: 'own-2', seq: 2, ref: '1' });
       socket.push(message('news', 3));
       h.clock.tick(60_000);
       expect(h.delivered('news')).to.deep.equal([1, 3]);
-      expect(h.events.sent).to.deep.equal([{ channel: 'news', id: 'own-2', seq: 2 }]);
+      expect(h.events.sent).to.deep.equal([{ channel: 'news', id: 'own-2', seq: 2, ref: '1' }]);
       expect(socket.actions('joinchannel')).to.have.length(1);
     });
 

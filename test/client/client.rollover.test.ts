@@ -60,7 +60,7 @@ describe('client roll-over', () => {
     h.clock.tick(60_000);
     acceptAndAck(h.last());
     h.client.send('news', 'after');
-    expect(h.last().actions('sendmessage')).to.deep.equal([{ action: 'sendmessage', channel: 'news', message: 'after' }]);
+    expect(h.last().actions('sendmessage')).to.deep.equal([{ action: 'sendmessage', channel: 'news', message: 'after', ref: '1' }]);
     expect(h.sockets[0].actions('sendmessage')).to.deep.equal([]);
   });
 
@@ -73,7 +73,7 @@ describe('client roll-over', () => {
     expect(h.sockets[0].actions('sendmessage'), 'the new link would get a copy').to.deep.equal([]);
     fresh.push({ type: 'joined', channel: 'news', connectionId: 'n=', seq: 2 });
     fresh.push({ type: 'joined', channel: 'sport', connectionId: 'n=' });
-    expect(fresh.actions('sendmessage')).to.deep.equal([{ action: 'sendmessage', channel: 'news', message: 'during' }]);
+    expect(fresh.actions('sendmessage')).to.deep.equal([{ action: 'sendmessage', channel: 'news', message: 'during', ref: '1' }]);
   });
 
   it('sends the frames held during the overlap on the old connection when the new one fails', () => {
@@ -83,7 +83,7 @@ describe('client roll-over', () => {
     fresh.accept();
     h.client.send('news', 'during');
     fresh.drop();
-    expect(h.sockets[0].actions('sendmessage')).to.deep.equal([{ action: 'sendmessage', channel: 'news', message: 'during' }]);
+    expect(h.sockets[0].actions('sendmessage')).to.deep.equal([{ action: 'sendmessage', channel: 'news', message: 'during', ref: '1' }]);
   });
 
   it('joins a channel added during the overlap on the new connection too', () => {

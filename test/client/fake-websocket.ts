@@ -18,6 +18,8 @@ export interface FakeSocket extends WebSocketLike {
   push(frame: Record<string, unknown> | string): void;
   /** The service (or the network) ends the connection. */
   drop(code?: number): void;
+  /** The service refuses the upgrade with this HTTP status, reported the way `ws` reports it. */
+  refuse(status: number): void;
   /** Sent frames with this `action`. */
   actions(action: string): Array<Record<string, unknown>>;
 }
@@ -66,6 +68,11 @@ export function fakeWebSocket(): FakeWebSocketClass {
       this.readyState = 3;
       this.onerror?.({});
       this.onclose?.({ code });
+    }
+    refuse(status: number): void {
+      this.readyState = 3;
+      this.onerror?.({ message: `Unexpected server response: ${status}` });
+      this.onclose?.({ code: 1006 });
     }
     actions(action: string): Array<Record<string, unknown>> {
       return this.sent.filter((frame) => frame.action === action);

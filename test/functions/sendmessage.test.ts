@@ -13,7 +13,8 @@ describe('functions/sendmessage', () => {
     await openConnection(SENDER, ['default', 'news'], Date.now());
     await openConnection('reader=', ['news'], Date.now());
     await openConnection('lobby=', ['default'], Date.now());
-    for (const id of ['outsider=', 'big=', 'reader2=', 'spammer=', 'spammer2=']) await openConnection(id, [], Date.now());
+    for (const id of ['outsider=', 'big=', 'reader2=', 'spammer=', 'spammer2=', 'tagger=', 'refspammer='])
+      await openConnection(id, [], Date.now());
   });
   after(() => backend.stop());
   beforeEach(() => {
@@ -76,5 +77,35 @@ describe('functions/sendmessage', () => {
     const result = await handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', message: 'late' }, 'closed='));
     expect(result.body).to.equal(undefined);
     expect(backend.api.posts).to.deep.equal([]);
+  });
+
+  describe('ref (correlated sends)', () => {
+    const send = (frame: Record<string, unknown>, from = 'tagger=') =>
+      handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', ...frame }, from)).then(frameOf);
+
+    it('echoes the ref in the sent receipt', async () => {
+      expect(await send({ message: 1, ref: 'a-1_Z' })).to.include({ type: 'sent', channel: 'news', ref: 'a-1_Z' });
+    });
+
+    it('echoes the ref in the error frame the send caused', async () => {
+      expect(await send({ message: 'x'.repeat(100), ref: 'big-1' })).to.include({ code: 'message_too_large', ref: 'big-1' });
+      expect(await send({ ref: 'nomsg-1' })).to.include({ code: 'bad_request', ref: 'nomsg-1' });
+      const spam = () => send({ message: 's', ref: 'spam' }, 'refspammer=');
+      for (let i = 0; i < 5; i++) await spam();
+      expect(await spam()).to.include({ code: 'rate_limited', ref: 'spam' });
+    });
+
+    it('refuses a ref that is not 1-64 of A-Za-z0-9_- with bad_request, and publishes nothing', async () => {
+      for (const ref of ['', 'x'.repeat(65), 'a b', 'ü', 7, null, ['a']]) {
+        const frame = await send({ message: 1, ref });
+        expect(frame, JSON.stringify(ref)).to.include({ type: 'error', code: 'bad_request' });
+        expect(frame).to.not.have.property('ref');
+      }
+      expect(backend.api.posts).to.deep.equal([]);
+    });
+
+    it('answers with no ref when the frame has none', async () => {
+      expect(await send({ message: 1 })).to.not.have.property('ref');
+    });
   });
 });
