@@ -25,7 +25,7 @@ import { LambdaRuntime } from './lambda-runtime.js';
 import { checkRequest, loggable, type Refusal } from './loopback-guard.js';
 import { buildStackModel, type StackModel } from './stack-model.js';
 import { StaticSite } from './static.js';
-import { TokenBucket } from './throttle.js';
+import { DEFAULT_CONNECT_RATE, TokenBucket } from './throttle.js';
 import { type VirtualConnectOptions, WebSocketApi } from './websocket-api.js';
 import { refuseUpgrade } from './websocket-frames.js';
 
@@ -55,6 +55,10 @@ export interface LocalStackOptions {
   postLatencyMs?: number;
   throttleRps?: number;
   throttleBurst?: number;
+  /** New WebSocket connections per second (API Gateway's account quota); beyond, upgrades answer 429. Default {@link DEFAULT_CONNECT_RATE}; 0 = unlimited. */
+  connectRate?: number;
+  /** The connect rate's bucket size. Default: one second of `connectRate`. */
+  connectBurst?: number;
   /** Use this DynamoDB instead of starting dynalite. */
   dynamodbEndpoint?: string;
   /** Run built bundles: `true` for `<template dir>/.aws-sam/build` (sam build's output), or a build directory. */
@@ -199,6 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     environmentOf: (fn) => functionEnvironment(fn, model, httpUrl, dynamodb?.endpoint ?? '', options.environment ?? {}),
     onLog: options.functionLog ?? ((id, line) => process.stdout.write(`[${id}] ${line}\n`)),
   });
+  const connectThrottle = new TokenBucket(options.connectRate ?? DEFAULT_CONNECT_RATE, options.connectBurst);
   const websocket = new WebSocketApi({
     model,
     runtime,
@@ -206,6 +211,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     idleSeconds: options.idleSeconds ?? IDLE_TIMEOUT_SECONDS,
     maxConnectionSeconds: options.maxConnectionSeconds ?? CONNECTION_MAX_SECONDS,
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    connectThrottle,
     log,
   });
   const connectionsApi = new ConnectionsApi({
@@ -286,6 +292,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     functions: Object.fromEntries(Object.values(model.functions).map((fn) => [fn.logicalId, fn.name])),
     code,
     routes: Object.keys(model.api.routes),
+    connectRate: {
+      ratePerSecond: connectThrottle.ratePerSecond,
+      burst: connectThrottle.ratePerSecond > 0 ? connectThrottle.burst : 'unlimited',
+    },
     outputs: Object.fromEntries(Object.entries(model.outputs).map(([k, v]) => [k, localizer(model, httpUrl)(v)])),
   });
 
