@@ -268,7 +268,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const [listened, started] = await Promise.allSettled([
     listen(server, options.port ?? 0, host),
-    startDynamoDB(model.tables, options.dynamodbEndpoint),
+    startDynamoDB(model.tables, options.dynamodbEndpoint, log),
   ]);
   if (listened.status === 'rejected' || started.status === 'rejected') {
     if (listened.status === 'fulfilled') server.close();

@@ -1,7 +1,8 @@
 import { request } from 'node:http';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { expect } from 'chai';
 import { isLoopbackHost, isLoopbackOrigin } from '../../local/loopback-guard.js';
-import { startTestStack, TestClient, type TestStack } from './support.js';
+import { eventually, startTestStack, TestClient, type TestStack } from './support.js';
 
 interface Answer {
   status: number;
@@ -142,6 +143,34 @@ describe('local/loopback-guard', () => {
       );
       expect(refused).to.equal(403);
       expect(stack.runtime.stats().ConnectFunction?.invocations ?? 0).to.equal(connects);
+    });
+
+    it('holds the DynamoDB endpoint (dynalite, which allows every origin) to the same rules', async () => {
+      const listTables = (headers: Record<string, string>) =>
+        send(
+          stack.dynamodbEndpoint,
+          'POST',
+          { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', ...headers },
+          '{}',
+        );
+      const foreignPage = await listTables({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+      expect(foreignPage.status).to.equal(403);
+      expect(foreignPage.body).not.to.include('TableNames');
+      expect(JSON.parse(foreignPage.body).__type).to.equal('com.amazon.coral.service#AccessDeniedException');
+      const rebound = await listTables({ host: 'evil.example' });
+      expect(rebound.status).to.equal(403);
+      // A tool (the SDK, as the functions use it) is served.
+      const dynamodb = new DynamoDBClient({
+        endpoint: stack.dynamodbEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      });
+      try {
+        expect((await dynamodb.send(new ListTablesCommand({}))).TableNames).to.deep.equal(Object.values(stack.tables));
+      } finally {
+        dynamodb.destroy();
+      }
+      await eventually(() => stack.logs.some((l) => l.startsWith('WARN refused DynamoDB POST: foreign-host')), 'the refusal logged');
     });
 
     it('serves tools and this machine’s pages: no Origin, a loopback Origin, any loopback Host name', async () => {
