@@ -67,7 +67,7 @@ export class WebSocketApi {
   readonly stats: WebSocketApiStats = { connectThrottled: 0 };
   private readonly server: WebSocketServer;
   private throttledUnlogged = 0;
-  private throttleLoggedAt = -Infinity;
+  private throttleLogTimer?: NodeJS.Timeout;
   private readonly subprotocols = new WeakMap<IncomingMessage, string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly routes: Record<string, RouteModel>;
@@ -162,16 +162,25 @@ export class WebSocketApi {
     for (const connection of connections) connection.socket?.terminate();
   }
 
+  /** Counts a throttled upgrade; logs the first at once, then the count of the others once per interval. */
   private connectThrottled(): void {
     this.stats.connectThrottled++;
     this.throttledUnlogged++;
-    const now = performance.now();
-    if (now - this.throttleLoggedAt < THROTTLE_LOG_INTERVAL_MS) return;
+    if (this.throttleLogTimer) return;
+    this.logThrottled();
+    this.throttleLogTimer = setTimeout(() => {
+      this.throttleLogTimer = undefined;
+      if (this.throttledUnlogged > 0) this.logThrottled();
+    }, THROTTLE_LOG_INTERVAL_MS);
+    this.throttleLogTimer.unref();
+  }
+
+  private logThrottled(): void {
+    const { ratePerSecond, burst } = this.options.connectThrottle;
     this.options.log(
-      `WARN refused ${this.throttledUnlogged} upgrade(s) with 429: over the connect rate (${this.options.connectThrottle.ratePerSecond}/s, burst ${this.options.connectThrottle.burst}; --connect-rate)`,
+      `WARN refused ${this.throttledUnlogged} upgrade(s) with 429: over the connect rate (${ratePerSecond}/s, burst ${burst}; --connect-rate)`,
     );
     this.throttledUnlogged = 0;
-    this.throttleLoggedAt = now;
   }
 
   private track(task: Promise<unknown>): void {
