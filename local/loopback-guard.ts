@@ -79,6 +79,20 @@ export function isLoopbackOrigin(origin: string, extra?: string): boolean {
 const refusal = (reason: RefusalReason): Refusal => ({ reason, message: MESSAGES[reason] });
 
 /**
+ * A link followed from another site to a page of the stack (the demo page, linked from a doc):
+ * a top-level GET whose answer goes to the user, not to the linking page, and no GET here
+ * changes anything. Everything else cross-site (fetches, forms, frames, images) is refused.
+ */
+function isNavigation(req: IncomingMessage): boolean {
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    req.headers['sec-fetch-mode'] === 'navigate' &&
+    req.headers['sec-fetch-dest'] === 'document' &&
+    req.headers.origin === undefined
+  );
+}
+
+/**
  * Checks a request against the rules above; `undefined` means serve it. `browserChecks: false`
  * (WebSocket upgrades) checks the Host only. `extraHost` is a non-loopback address the stack was
  * explicitly bound to: requests naming it are this machine's too.
@@ -90,9 +104,9 @@ export function checkRequest(req: IncomingMessage, browserChecks: boolean, extra
   if (!browserChecks) return undefined;
   const origins = req.headersDistinct.origin;
   if (origins !== undefined && (origins.length !== 1 || !isLoopbackOrigin(origins[0], extraHost))) return refusal('foreign-origin');
-  // Without an Origin (a no-cors GET from an <img> or <script>, a navigation), the browser still says where it came from.
+  // Without an Origin (a no-cors GET from an <img> or <script>), the browser still says where it came from.
   const site = req.headersDistinct['sec-fetch-site'] ?? [];
-  if (site.some((value) => value.toLowerCase().includes('cross-site'))) return refusal('cross-site');
+  if (site.some((value) => value.toLowerCase().includes('cross-site')) && !isNavigation(req)) return refusal('cross-site');
   return undefined;
 }
 

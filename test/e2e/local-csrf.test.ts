@@ -53,6 +53,25 @@ describe('the local stack against foreign pages in Chromium', function () {
     expect(logs.some((l) => /^WARN refused POST .*foreign-origin.*"http:\/\/evil\.example:\d+"/.test(l))).to.equal(true);
   });
 
+  it('still opens the demo page from a link on another site (a top-level navigation)', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${evil.origin.replace('127.0.0.1', 'evil.example')}/#about:blank`);
+      const [answer] = await Promise.all([
+        page.waitForNavigation(),
+        page.evaluate((url) => {
+          location.href = url;
+        }, `${stack.httpUrl}/`),
+      ]);
+      expect(answer?.status()).to.equal(200);
+      expect(answer?.request().headers()['sec-fetch-site'] ?? (await answer?.request().allHeaders())?.['sec-fetch-site']).to.equal(
+        'cross-site',
+      );
+    } finally {
+      await page.close();
+    }
+  });
+
   it('refuses a page of a rebound name (Host: evil.example) the stack’s /_local answers', async () => {
     const page = await browser.newPage();
     try {

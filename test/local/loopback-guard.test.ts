@@ -116,6 +116,15 @@ describe('local/loopback-guard', () => {
       expect(publishes()).to.equal(before);
     });
 
+    it('follows a link from another site to a page (a top-level GET navigation) but refuses the same GET as a fetch or a frame', async () => {
+      const link = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+      expect((await send(`${stack.httpUrl}/_local/stats`, 'GET', link)).status).to.equal(200);
+      const fetched = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'empty' };
+      expect((await send(`${stack.httpUrl}/_local/stats`, 'GET', fetched)).status).to.equal(403);
+      expect((await send(`${stack.httpUrl}/_local/stats`, 'GET', { ...link, 'sec-fetch-dest': 'iframe' })).status).to.equal(403);
+      expect((await send(`${stack.httpUrl}/_local/stats`, 'DELETE', link)).status).to.equal(403);
+    });
+
     it('refuses a foreign Host (DNS rebinding) on /_local, @connections, the Invoke API and the demo page', async () => {
       const before = publishes();
       const foreign = { host: 'evil.example:3001' };
