@@ -12,8 +12,35 @@ import { FANOUT_SVG, writeFanoutPlot } from './lib/fanout-plot.js';
 import type { FanoutResults } from './lib/results.js';
 import { REPO_ROOT } from './lib/stack-process.js';
 
-const { values } = parseArgs({
-  options: { in: { type: 'string', default: 'docs/fanout-results.json' }, out: { type: 'string', default: FANOUT_SVG } },
-});
+const HELP = `Usage: npm run bench:plot -- [options]
+
+Redraws the fan-out plot from the results file.
+
+Options:
+  --in <file>    results (default: docs/fanout-results.json)
+  --out <file>   plot (default: ${FANOUT_SVG})
+  -h, --help     this text
+`;
+
+function flags() {
+  try {
+    return parseArgs({
+      options: {
+        in: { type: 'string', default: 'docs/fanout-results.json' },
+        out: { type: 'string', default: FANOUT_SVG },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    // An unknown or malformed option: say which, not where in node:util it was found.
+    process.stderr.write(`error: ${(error as Error).message} (see --help)\n`);
+    process.exit(2);
+  }
+}
+const values = flags();
+if (values.help) {
+  await new Promise((resolve) => process.stdout.write(HELP, resolve));
+  process.exit(0);
+}
 const results = JSON.parse(readFileSync(join(REPO_ROOT, String(values.in)), 'utf8')) as FanoutResults;
 process.stdout.write(`wrote ${writeFanoutPlot(results, join(REPO_ROOT, String(values.out)))}\n`);

@@ -32,19 +32,50 @@ import { type Poster, SdkPoster } from '../shared/poster.js';
 import { type AwsCredentials, ConnectionsSigner, escapeUri } from '../shared/sigv4.js';
 import type { EndpointCommand, EndpointStats } from './fake-endpoint.js';
 
-const { values } = parseArgs({
-  options: {
-    n: { type: 'string', default: '20000' },
-    concurrency: { type: 'string', default: '200' },
-    bytes: { type: 'string', default: '2048' },
-    'latency-ms': { type: 'string', default: '15' },
-    rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '2000' },
-    only: { type: 'string' },
-    'token-bytes': { type: 'string', default: '1000' },
-    tls: { type: 'boolean', default: false },
-  },
-});
+const HELP = `Usage: npm run bench:poster -- [options]
+
+CPU per @connections post, the SDK poster against the fast poster, against a local fake endpoint.
+
+Options:
+  --n 20000              measured posts per poster per round
+  --concurrency 200      posts in flight at once
+  --bytes 2048           payload size
+  --latency-ms 15        the fake endpoint's delay before its 200
+  --rounds 3             rounds (the posters alternate)
+  --warmup 2000          unmeasured posts first (JIT, sockets)
+  --only sdk|fast        run one poster only
+  --token-bytes 1000     session token size (signed with every post)
+  --tls                  https with a throwaway self-signed certificate (needs the openssl CLI)
+  -h, --help             this text
+`;
+
+function flags() {
+  try {
+    return parseArgs({
+      options: {
+        n: { type: 'string', default: '20000' },
+        concurrency: { type: 'string', default: '200' },
+        bytes: { type: 'string', default: '2048' },
+        'latency-ms': { type: 'string', default: '15' },
+        rounds: { type: 'string', default: '3' },
+        warmup: { type: 'string', default: '2000' },
+        only: { type: 'string' },
+        'token-bytes': { type: 'string', default: '1000' },
+        tls: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    // An unknown or malformed option: say which, not where in node:util it was found.
+    process.stderr.write(`error: ${(error as Error).message} (see --help)\n`);
+    process.exit(2);
+  }
+}
+const values = flags();
+if (values.help) {
+  await new Promise((resolve) => process.stdout.write(HELP, resolve));
+  process.exit(0);
+}
 const N = Number(values.n);
 const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);

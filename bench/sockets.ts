@@ -147,6 +147,8 @@ async function main(): Promise<void> {
         postLatencyMs: Number(flags['post-latency-ms']),
         throttleRps: Number(flags['throttle-rps']),
         throttleBurst: Number(flags['throttle-burst']),
+        // The clients pace themselves (--connect-rate); the stack's emulated 500/s quota would answer 429 beyond it.
+        connectRate: 0,
       });
       log(`local stack ${stack.url} (pid ${stack.pid}), functions loaded after ${(await stack.settle()).toFixed(0)} ms more`);
     }

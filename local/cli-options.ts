@@ -8,6 +8,7 @@
 import { UsageError } from './errors.js';
 import { parseParameterOverrides } from './parameters.js';
 import type { LocalStackOptions } from './stack.js';
+import { DEFAULT_CONNECT_RATE } from './throttle.js';
 
 /** The port when neither `--port` nor `PORT` is given. */
 export const DEFAULT_PORT = 3001;
@@ -28,6 +29,9 @@ Options:
   --post-latency-ms <n>           delay every @connections answer (default: 0)
   --throttle-rps <n>              account throttle over @connections calls, answered 429 (default: off)
   --throttle-burst <n>            its burst (default: one second of --throttle-rps)
+  --connect-rate <n>              new WebSocket connections per second, beyond answered 429 before any
+                                  function runs (default: ${DEFAULT_CONNECT_RATE}, API Gateway's quota; 0 = unlimited)
+  --connect-burst <n>             its burst (default: one second of --connect-rate)
   --dynamodb-endpoint <url>       use this DynamoDB instead of starting dynalite
   --built [dir]                   run the built bundles (default dir: .aws-sam/build, sam build's output)
   -h, --help                      this text
@@ -45,6 +49,8 @@ const NUMERIC: Record<string, keyof LocalStackOptions> = {
   '--post-latency-ms': 'postLatencyMs',
   '--throttle-rps': 'throttleRps',
   '--throttle-burst': 'throttleBurst',
+  '--connect-rate': 'connectRate',
+  '--connect-burst': 'connectBurst',
 };
 const TEXT: Record<string, keyof LocalStackOptions> = {
   '--template': 'templatePath',

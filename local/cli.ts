@@ -1,6 +1,12 @@
 /**
  * `npm run dev`: starts the local stack, prints where it listens, stops cleanly (running
- * `$disconnect` for open connections) on SIGINT or SIGTERM and exits 0.
+ * `$disconnect` for open connections) on SIGINT or SIGTERM, or when the process that started it
+ * is gone, and exits 0.
+ *
+ * Why the last one: npm passes a SIGTERM on to the shell that runs the script (`sh -c ...`), and
+ * Debian's sh (dash) dies of it without passing it on, leaving the stack running with its port
+ * held. So `npm run dev` runs this file directly under that shell (`node --import tsx`, no tsx
+ * wrapper in between) and the stack notices that shell's end.
  *
  * The ready line is a contract (tools wait for it): printed only once the port listens and the
  * tables exist, its first URL is exactly `ws://127.0.0.1:<port>/<stage>`, with no colour codes;
@@ -9,6 +15,19 @@
 import { parseCliArgs, USAGE } from './cli-options.js';
 import { LocalStackError } from './errors.js';
 import type { LocalStack } from './stack.js';
+
+/** How often the stack checks that the process that started it still exists. */
+const PARENT_CHECK_MS = 250;
+
+/** False once `pid` no longer exists (EPERM: it exists, under another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 function readyLines(stack: LocalStack): string[] {
   const tables = Object.values(stack.tables).join(', ');
@@ -34,13 +53,13 @@ async function main(): Promise<void> {
   const { startLocalStack } = await import('./stack.js');
   // Handlers first: a signal during startup stops the stack as soon as it is up.
   let signals = 0;
-  let stopRequested: NodeJS.Signals | undefined;
+  let stopRequested: string | undefined;
   let stack: LocalStack | undefined;
-  const shutdown = (signal: NodeJS.Signals) => {
+  const shutdown = (reason: string) => {
     if (++signals > 1) process.exit(130); // a second Ctrl-C does not wait
-    stopRequested = signal;
+    stopRequested = reason;
     if (!stack) return;
-    process.stderr.write(`local: ${signal}: closing connections ($disconnect runs), then exiting\n`);
+    process.stderr.write(`local: ${reason}: closing connections ($disconnect runs), then exiting\n`);
     stack.stop().then(
       () => process.exit(0),
       (error) => {
@@ -51,6 +70,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // The output's reader may be gone with the parent: that is no reason to skip the $disconnects.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  const parent = process.ppid; // fixed at start in Node: the original parent's pid
+  const watch = setInterval(() => {
+    if (parent > 1 && !alive(parent)) {
+      clearInterval(watch);
+      shutdown(`parent process ${parent} exited`);
+    }
+  }, PARENT_CHECK_MS);
+  watch.unref();
   stack = await startLocalStack({ ...options, log: (line) => process.stderr.write(`local: ${line}\n`) });
   if (stopRequested) {
     signals = 0;

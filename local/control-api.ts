@@ -55,6 +55,7 @@ export class ControlApi {
         return sendJson(res, 200, this.stats());
       case 'DELETE /_local/stats':
         this.options.connectionsApi.resetStats();
+        this.options.websocket.stats.connectThrottled = 0;
         for (const connection of this.options.registry.all()) if (connection.virtual) connection.virtual = { deliveries: 0, bytes: 0 };
         return sendJson(res, 200, this.stats());
       case 'GET /_local/stack':
@@ -73,7 +74,11 @@ export class ControlApi {
       deliveries += connection.virtual.deliveries;
     }
     return {
-      connections: { real: this.options.registry.real, virtual: this.options.registry.virtual },
+      connections: {
+        real: this.options.registry.real,
+        virtual: this.options.registry.virtual,
+        connectThrottled: this.options.websocket.stats.connectThrottled,
+      },
       connectionsApi: { ...this.options.connectionsApi.stats },
       virtual: { deliveries, perConnection },
       functions: this.options.runtime.stats(),

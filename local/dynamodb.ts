@@ -25,23 +25,51 @@ const TABLE_POLL_MS = 50;
 
 const DYNALITE_PATH = createRequire(import.meta.url).resolve('dynalite');
 
-// CommonJS, no TypeScript: dynalite needs no loader.
+/**
+ * CommonJS; TypeScript (through tsx) only for the request guard. dynalite answers every origin
+ * (`Access-Control-Allow-Origin: *`, any preflight allowed), so without the guard any web page
+ * that finds its port could read and write the tables: it gets the stack's own rules
+ * (loopback-guard.ts), and each refusal goes to the main thread to be logged.
+ */
 const DYNALITE_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const dynalite = require(workerData.dynalite);
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.on('error', (error) => parentPort.postMessage({ error: String(error && error.message) }));
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+import(workerData.tsxApi)
+  .then((tsx) => { tsx.register(); return import(workerData.guard); })
+  .then(({ checkRequest, loggable }) => {
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const handlers = server.listeners('request');
+    server.removeAllListeners('request');
+    server.on('request', (req, res) => {
+      const refused = checkRequest(req, true);
+      if (!refused) return handlers.forEach((handler) => handler.call(server, req, res));
+      parentPort.postMessage({ warn: 'WARN refused DynamoDB ' + req.method + ': ' + refused.reason + ' (Host ' + loggable(req.headers.host) + ', Origin ' + loggable(req.headers.origin) + ', Sec-Fetch-Site ' + loggable(req.headers['sec-fetch-site']) + ')' });
+      const body = JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message: refused.message });
+      res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.end(body);
+    });
+    server.on('error', (error) => parentPort.postMessage({ error: String(error && error.message) }));
+    server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+  })
+  .catch((error) => parentPort.postMessage({ error: String((error && error.stack) || error) }));
 `;
+const TSX_API = import.meta.resolve('tsx/esm/api');
+const GUARD = new URL('./loopback-guard.ts', import.meta.url).href;
 
-function startDynalite(): Promise<{ endpoint: string; worker: Worker }> {
-  const worker = new Worker(DYNALITE_WORKER, { eval: true, workerData: { dynalite: DYNALITE_PATH }, execArgv: [] });
+function startDynalite(log: (line: string) => void): Promise<{ endpoint: string; worker: Worker }> {
+  const worker = new Worker(DYNALITE_WORKER, {
+    eval: true,
+    workerData: { dynalite: DYNALITE_PATH, tsxApi: TSX_API, guard: GUARD },
+    execArgv: [],
+  });
+  worker.on('message', (m: { warn?: string }) => {
+    if (m.warn) log(m.warn);
+  });
   return new Promise((resolve, reject) => {
-    worker.once('message', (m: { port?: number; error?: string }) =>
-      m.port
-        ? resolve({ endpoint: `http://127.0.0.1:${m.port}`, worker })
-        : reject(new LocalStackError(`dynalite did not start: ${m.error}`)),
-    );
+    worker.on('message', (m: { port?: number; error?: string }) => {
+      if (m.port) resolve({ endpoint: `http://127.0.0.1:${m.port}`, worker });
+      else if (m.error) reject(new LocalStackError(`dynalite did not start: ${m.error}`));
+    });
     worker.once('error', (error) => reject(new LocalStackError(`dynalite did not start: ${error.message}`, { cause: error })));
   });
 }
@@ -68,9 +96,13 @@ async function ensureTable(client: DynamoDBClient, table: TableModel): Promise<v
   }
 }
 
-/** Starts dynalite (or uses `endpoint`) and creates `tables` in it. */
-export async function startDynamoDB(tables: TableModel[], endpoint?: string): Promise<LocalDynamoDB> {
-  const started = endpoint ? undefined : await startDynalite();
+/** Starts dynalite (or uses `endpoint`) and creates `tables` in it; `log` gets dynalite's refusals. */
+export async function startDynamoDB(
+  tables: TableModel[],
+  endpoint?: string,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<LocalDynamoDB> {
+  const started = endpoint ? undefined : await startDynalite(log);
   const url = endpoint ?? (started as { endpoint: string }).endpoint;
   const client = new DynamoDBClient({
     endpoint: url,

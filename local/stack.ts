@@ -22,9 +22,10 @@ import { builtEntry, type FunctionModel } from './function-model.js';
 import { sendJson } from './http.js';
 import { LambdaInvokeApi } from './lambda-invoke-api.js';
 import { LambdaRuntime } from './lambda-runtime.js';
+import { checkRequest, loggable, type Refusal } from './loopback-guard.js';
 import { buildStackModel, type StackModel } from './stack-model.js';
 import { StaticSite } from './static.js';
-import { TokenBucket } from './throttle.js';
+import { DEFAULT_CONNECT_RATE, TokenBucket } from './throttle.js';
 import { type VirtualConnectOptions, WebSocketApi } from './websocket-api.js';
 import { refuseUpgrade } from './websocket-frames.js';
 
@@ -54,6 +55,10 @@ export interface LocalStackOptions {
   postLatencyMs?: number;
   throttleRps?: number;
   throttleBurst?: number;
+  /** New WebSocket connections per second (API Gateway's account quota); beyond, upgrades answer 429. Default {@link DEFAULT_CONNECT_RATE}; 0 = unlimited. */
+  connectRate?: number;
+  /** The connect rate's bucket size. Default: one second of `connectRate`. */
+  connectBurst?: number;
   /** Use this DynamoDB instead of starting dynalite. */
   dynamodbEndpoint?: string;
   /** Run built bundles: `true` for `<template dir>/.aws-sam/build` (sam build's output), or a build directory. */
@@ -198,6 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     environmentOf: (fn) => functionEnvironment(fn, model, httpUrl, dynamodb?.endpoint ?? '', options.environment ?? {}),
     onLog: options.functionLog ?? ((id, line) => process.stdout.write(`[${id}] ${line}\n`)),
   });
+  const connectThrottle = new TokenBucket(options.connectRate ?? DEFAULT_CONNECT_RATE, options.connectBurst);
   const websocket = new WebSocketApi({
     model,
     runtime,
@@ -205,6 +211,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     idleSeconds: options.idleSeconds ?? IDLE_TIMEOUT_SECONDS,
     maxConnectionSeconds: options.maxConnectionSeconds ?? CONNECTION_MAX_SECONDS,
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    connectThrottle,
     log,
   });
   const connectionsApi = new ConnectionsApi({
@@ -220,8 +227,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const code = Object.fromEntries(Object.values(model.functions).map((fn) => [fn.logicalId, entryOf(fn)]));
   const control = new ControlApi({ registry, websocket, connectionsApi, runtime, info: () => info() });
 
+  // A non-loopback address the stack was told to listen on names this machine too (wildcards name nothing).
+  const extraHost = ['0.0.0.0', '::', ''].includes(host) ? undefined : host;
+  // Logged at WARN with the offending header, never the query string (a `?token=` lives there).
+  const warnRefused = (req: IncomingMessage, pathname: string, refused: Refusal) =>
+    log(
+      `WARN refused ${req.method} ${loggable(pathname)}: ${refused.reason} (Host ${loggable(req.headers.host)}, Origin ${loggable(req.headers.origin)}, Sec-Fetch-Site ${loggable(req.headers['sec-fetch-site'])})`,
+    );
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const pathname = pathnameOf(req.url);
+    const refused = checkRequest(req, true, extraHost);
+    if (refused) {
+      warnRefused(req, pathname, refused);
+      // `connection: close`: the body of a refused request is not worth reading.
+      return sendJson(res, 403, { message: refused.message }, { 'x-amzn-ErrorType': 'ForbiddenException', connection: 'close' });
+    }
     const api = [connectionsApi, invokeApi, control].find((a) => a.servesPath(pathname)) ?? staticSite;
     api.handle(req, res, pathname).catch((error: unknown) => {
       log(`${req.method} ${pathname}: ${(error as Error)?.stack ?? error}`);
@@ -233,13 +254,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     const pathname = pathnameOf(req.url);
+    // DNS rebinding reaches the WebSocket endpoint too (a page of evil.example re-resolved to
+    // 127.0.0.1 may open it and run $connect): refused like the HTTP APIs, before any function runs.
+    const refused = checkRequest(req, false, extraHost);
+    if (refused) {
+      warnRefused(req, pathname, refused);
+      socket.on('error', () => undefined); // a client resetting before it reads the refusal is not the stack's error
+      return refuseUpgrade(socket, 403, refused.message);
+    }
     if (websocket.servesPath(pathname)) websocket.handleUpgrade(req, socket, head);
     else refuseUpgrade(socket, 403, 'Forbidden');
   });
 
   const [listened, started] = await Promise.allSettled([
     listen(server, options.port ?? 0, host),
-    startDynamoDB(model.tables, options.dynamodbEndpoint),
+    startDynamoDB(model.tables, options.dynamodbEndpoint, log),
   ]);
   if (listened.status === 'rejected' || started.status === 'rejected') {
     if (listened.status === 'fulfilled') server.close();
@@ -263,6 +292,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     functions: Object.fromEntries(Object.values(model.functions).map((fn) => [fn.logicalId, fn.name])),
     code,
     routes: Object.keys(model.api.routes),
+    connectRate: {
+      ratePerSecond: connectThrottle.ratePerSecond,
+      burst: connectThrottle.ratePerSecond > 0 ? connectThrottle.burst : 'unlimited',
+    },
     outputs: Object.fromEntries(Object.entries(model.outputs).map(([k, v]) => [k, localizer(model, httpUrl)(v)])),
   });
 

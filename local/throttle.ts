@@ -1,7 +1,15 @@
 /**
- * API Gateway's account throttle, emulated: a token bucket refilled at `ratePerSecond` up to
- * `burst` tokens. AWS shares one such bucket (10,000/s, 5,000 burst by default) across every
- * API and every @connections call of an account and Region; off (unlimited) unless configured.
+ * API Gateway's quota of new WebSocket connections: 500 per second per account and Region,
+ * answered 429. The local stack applies it by default (unlike the account throttle below), so a
+ * client's reconnect storm meets locally the 429 it would meet on AWS.
+ */
+export const DEFAULT_CONNECT_RATE = 500;
+
+/**
+ * A token bucket refilled at `ratePerSecond` up to `burst` tokens: API Gateway's throttles,
+ * emulated. The account throttle is one such bucket (10,000/s, 5,000 burst by default) shared by
+ * every API and every @connections call of an account and Region (off locally unless
+ * configured); the new-connections quota is another.
  */
 export class TokenBucket {
   private tokens: number;

@@ -21,6 +21,7 @@ import { newConnectionId } from './ids.js';
 import { attemptConnect, integrate, responseBody } from './integration.js';
 import type { LambdaRuntime } from './lambda-runtime.js';
 import type { RouteModel, StackModel } from './stack-model.js';
+import type { TokenBucket } from './throttle.js';
 import { disconnectEvent, messageEvent, selectRouteKey, type UpgradeRequestInfo, upgradeRequestInfo } from './websocket-events.js';
 import { isValidHandshake, limitFrameSize, refuseUpgrade, sourceIpOf } from './websocket-frames.js';
 
@@ -28,6 +29,8 @@ import { isValidHandshake, limitFrameSize, refuseUpgrade, sourceIpOf } from './w
 export const CLIENT_BUFFER_LIMIT_BYTES = 4 * 1024 * 1024;
 /** `$connect` calls in flight at once when registering virtual connections. */
 const VIRTUAL_CONNECT_CONCURRENCY = 32;
+/** At most one WARN line per this long about throttled upgrades (a reconnect storm would flood the output). */
+const THROTTLE_LOG_INTERVAL_MS = 1_000;
 
 /** Settings of the WebSocket API. */
 export interface WebSocketApiOptions {
@@ -38,7 +41,15 @@ export interface WebSocketApiOptions {
   maxConnectionSeconds: number;
   /** Real sockets accepted at once; beyond, upgrades answer 429 (keeps the process under its file limit). */
   maxConnections: number;
+  /** API Gateway's new-connections quota: an upgrade without a token answers 429 before any function runs. */
+  connectThrottle: TokenBucket;
   log(line: string): void;
+}
+
+/** Counters of the WebSocket API (for `/_local/stats`). */
+export interface WebSocketApiStats {
+  /** Upgrades answered 429 by the connect rate. */
+  connectThrottled: number;
 }
 
 /** Options of virtual connections. */
@@ -53,7 +64,10 @@ export interface VirtualConnectOptions {
 
 /** Serves the template's WebSocket API. */
 export class WebSocketApi {
+  readonly stats: WebSocketApiStats = { connectThrottled: 0 };
   private readonly server: WebSocketServer;
+  private throttledUnlogged = 0;
+  private throttleLogTimer?: NodeJS.Timeout;
   private readonly subprotocols = new WeakMap<IncomingMessage, string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly routes: Record<string, RouteModel>;
@@ -148,6 +162,27 @@ export class WebSocketApi {
     for (const connection of connections) connection.socket?.terminate();
   }
 
+  /** Counts a throttled upgrade; logs the first at once, then the count of the others once per interval. */
+  private connectThrottled(): void {
+    this.stats.connectThrottled++;
+    this.throttledUnlogged++;
+    if (this.throttleLogTimer) return;
+    this.logThrottled();
+    this.throttleLogTimer = setTimeout(() => {
+      this.throttleLogTimer = undefined;
+      if (this.throttledUnlogged > 0) this.logThrottled();
+    }, THROTTLE_LOG_INTERVAL_MS);
+    this.throttleLogTimer.unref();
+  }
+
+  private logThrottled(): void {
+    const { ratePerSecond, burst } = this.options.connectThrottle;
+    this.options.log(
+      `WARN refused ${this.throttledUnlogged} upgrade(s) with 429: over the connect rate (${ratePerSecond}/s, burst ${burst}; --connect-rate)`,
+    );
+    this.throttledUnlogged = 0;
+  }
+
   private track(task: Promise<unknown>): void {
     const tracked: Promise<unknown> = task
       .catch((error) => this.options.log(`websocket api: ${(error as Error)?.stack ?? error}`))
@@ -177,6 +212,11 @@ export class WebSocketApi {
     if (this.stopping) return refuseUpgrade(socket, 503);
     if (!isValidHandshake(req)) return refuseUpgrade(socket, 400);
     if (this.options.registry.real >= this.options.maxConnections) return refuseUpgrade(socket, 429, 'Too many local connections');
+    // Before the authorizer and $connect: on AWS a connection over the quota never reaches them.
+    if (!this.options.connectThrottle.take()) {
+      this.connectThrottled();
+      return refuseUpgrade(socket, 429, 'Too Many Requests');
+    }
     const sourceIp = sourceIpOf(req);
     const connection = this.newConnection(sourceIp, req.headers['user-agent'] ?? '', req.headers.host ?? '127.0.0.1');
     const attempt = await attemptConnect(

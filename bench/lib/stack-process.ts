@@ -36,6 +36,8 @@ export interface StackProcessOptions {
   postLatencyMs?: number;
   throttleRps?: number;
   throttleBurst?: number;
+  /** New connections per second (`--connect-rate`; the stack's default is API Gateway's 500, 0 = unlimited). */
+  connectRate?: number;
   parameterOverrides?: Record<string, string>;
   /** Run the bundles in this directory (or `.aws-sam/build` with `true`) instead of the sources. */
   built?: boolean | string;
@@ -85,6 +87,7 @@ export function stackArgs(options: StackProcessOptions): string[] {
   if (options.postLatencyMs !== undefined) args.push('--post-latency-ms', String(options.postLatencyMs));
   if (options.throttleRps !== undefined) args.push('--throttle-rps', String(options.throttleRps));
   if (options.throttleBurst !== undefined) args.push('--throttle-burst', String(options.throttleBurst));
+  if (options.connectRate !== undefined) args.push('--connect-rate', String(options.connectRate));
   if (options.built) args.push('--built', ...(typeof options.built === 'string' ? [options.built] : []));
   const overrides = Object.entries(options.parameterOverrides ?? {});
   if (overrides.length > 0) args.push('--parameter-overrides', ...overrides.map(([k, v]) => `${k}=${v}`));

@@ -9,8 +9,8 @@ import { type Browser, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Launches headless chromium with the flags this closed network needs. */
-export async function launchChromium(): Promise<Browser> {
+/** Launches headless chromium with the flags this closed network needs, and `extraArgs`. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium (.ci/run does)`);
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -23,6 +23,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
 }

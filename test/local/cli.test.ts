@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,9 +18,10 @@ interface Cli {
   readyLine(): Promise<string>;
 }
 
-/** Runs `tsx local/cli.ts` (what `npm run dev` runs) with its output collected line by line. */
-function runCli(args: string[]): Cli {
-  const child = spawn(TSX, ['local/cli.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...QUIET_ENV, PORT: '' }, detached: true });
+/** Runs `tsx local/cli.ts` (or `command`) with its output collected line by line, in its own process group. */
+function runCli(args: string[], command: string[] = [TSX, 'local/cli.ts']): Cli {
+  const env = { ...process.env, ...QUIET_ENV, PORT: '', npm_config_update_notifier: 'false' };
+  const child = spawn(command[0], [...command.slice(1), ...args], { cwd: REPO_ROOT, env, detached: true });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const collect = (into: string[]) => {
@@ -45,16 +46,35 @@ function runCli(args: string[]): Cli {
 
 const wsUrlOf = (line: string) => (/ws:\/\/\S+/.exec(line) as RegExpExecArray)[0];
 
+/** True while something accepts TCP connections on 127.0.0.1:`port`. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(true));
+    socket.once('error', () => resolve(false));
+    socket.unref();
+  }).finally(() => undefined);
+
+/** True while any process of the group `pgid` exists. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('local/cli', function () {
   this.timeout(120_000);
   const started: Cli[] = [];
   afterEach(function () {
     if (this.currentTest?.state === 'failed') for (const c of started) process.stderr.write(`${c.stderr?.join('\n')}\n`);
-    // Each CLI is its own process group (tsx and the node it starts): kill the group.
-    for (const c of started.splice(0)) if (c.child.exitCode === null && c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
+    // Each CLI is its own process group (tsx and the node it starts; npm, its shell and node): kill what is left of it.
+    for (const c of started.splice(0)) if (c.child.pid && groupAlive(c.child.pid)) process.kill(-c.child.pid, 'SIGKILL');
   });
-  const cli = (args: string[]) => {
-    const c = runCli(args);
+  const cli = (args: string[], command?: string[]) => {
+    const c = runCli(args, command);
     started.push(c);
     return c;
   };
@@ -72,6 +92,21 @@ describe('local/cli', function () {
     run.child.kill('SIGTERM');
     expect(await run.exited).to.equal(0);
     expect((await client.closed).code).to.equal(1001);
+  });
+
+  it('stops, freeing its port, when `npm run dev` gets SIGTERM (npm passes it to its shell, which dies without passing it on)', async () => {
+    const run = cli(['--port', '0', '--parameter-overrides', 'AuthMode=none'], ['npm', 'run', '--silent', 'dev', '--']);
+    const url = wsUrlOf(await run.readyLine());
+    const port = Number(new URL(url).port);
+    const client = await TestClient.connect(url);
+    expect(await listening(port)).to.equal(true);
+
+    // What a process manager or `kill <pid>` does: SIGTERM to npm alone, which forwards it to its child.
+    process.kill(run.child.pid as number, 'SIGTERM');
+    await eventually(async () => !(await listening(port)), 'the port free', 5_000);
+    expect((await client.closed).code, 'closed by the stack, as on shutdown').to.equal(1001);
+    // Then it exits, once $disconnect has run (its function may still be starting on a loaded machine).
+    await eventually(() => !groupAlive(run.child.pid as number), 'every process of npm run dev gone', 30_000);
   });
 
   it('runs $disconnect for open connections before exiting on SIGINT', async () => {
