@@ -7,7 +7,6 @@
 import { config } from './config.js';
 import { type BudgetKind, spendConnectionBudget, spendPrincipalBudget } from './connection-store.js';
 import { RateLimitedError } from './errors.js';
-import { logger } from './observability.js';
 
 export interface BudgetOwner {
   connectionId: string;
@@ -29,21 +28,9 @@ export async function spend(owner: BudgetOwner, kind: BudgetKind, channel?: stri
   const limit = limits(kind);
   const own = await spendConnectionBudget(owner.connectionId, kind);
   if (own === undefined) return 'gone';
-  if (own.count > limit.connection) {
-    logger.warn('refused', { reason: 'budget', budget: kind, scope: 'connection', count: own.count, limit: limit.connection });
-    throw new RateLimitedError(own.retryAfter, kind, 'connection', channel);
-  }
+  // The refusal is logged at WARN where it becomes a frame (shared/handler.ts), once.
+  if (own.count > limit.connection) throw new RateLimitedError(own.retryAfter, kind, 'connection', channel);
   const shared = await spendPrincipalBudget(owner.principalKey, kind);
-  if (shared.count > limit.principal) {
-    logger.warn('refused', {
-      reason: 'budget',
-      budget: kind,
-      scope: 'principal',
-      principalKey: owner.principalKey,
-      count: shared.count,
-      limit: limit.principal,
-    });
-    throw new RateLimitedError(shared.retryAfter, kind, 'principal', channel);
-  }
+  if (shared.count > limit.principal) throw new RateLimitedError(shared.retryAfter, kind, 'principal', channel);
   return 'spent';
 }

@@ -72,7 +72,9 @@ export function principalKeyOf(authMode: 'none' | 'jwt', rights: Rights, sourceI
  */
 export function frameForError(error: unknown, route?: string): ServerFrame {
   if (error instanceof AirwaveError) {
-    logger.warn('frame refused', { reason: error.code, code: error.code, route });
+    // A budget refusal says which budget (publish or replay) and whose (connection or principal).
+    const budget = error.code === 'rate_limited' ? { budget: error.details.budget, scope: error.details.scope } : {};
+    logger.warn('frame refused', { reason: error.code, code: error.code, route, ...budget });
     metrics.addMetric('ClientErrors', 'Count', 1);
     return errorFrame(error);
   }

@@ -11,10 +11,9 @@ import { bulkPoster } from '../../shared/clients.js';
 import { config } from '../../shared/config.js';
 import { joinChannel } from '../../shared/connection-store.js';
 import { AirwaveError, TooManyChannelsError } from '../../shared/errors.js';
-import { messageRoute } from '../../shared/handler.js';
-import { logger } from '../../shared/observability.js';
+import { frameForError, messageRoute } from '../../shared/handler.js';
 import { assertCanJoin } from '../../shared/policy.js';
-import { errorFrame, joinedFrame } from '../../shared/protocol.js';
+import { joinedFrame } from '../../shared/protocol.js';
 import { replay } from '../../shared/replay.js';
 import { readSequence } from '../../shared/store.js';
 import { assertChannel, optionalSeq } from '../../shared/validate.js';
@@ -27,10 +26,7 @@ export const handler = messageRoute(async (ctx) => {
   assertCanJoin(ctx.rights, channel);
   const limit = config().maxChannelsPerConnection;
   const outcome = await joinChannel(ctx.connectionId, channel, ctx.connectedAt, limit);
-  if (outcome === 'full') {
-    logger.warn('refused', { reason: 'cap', limit });
-    throw new TooManyChannelsError(limit, channel);
-  }
+  if (outcome === 'full') throw new TooManyChannelsError(limit, channel); // logged at WARN by the wrapper
   if (outcome === 'gone') return undefined; // $disconnect ran meanwhile: no one to answer
   const sequence = await readSequence(channel);
   const latest = sequence?.seq;
@@ -39,7 +35,7 @@ export const handler = messageRoute(async (ctx) => {
       if (!(error instanceof AirwaveError)) throw error;
       return error;
     });
-    if (allowed instanceof AirwaveError) await bulkPoster().post(ctx.connectionId, JSON.stringify(errorFrame(allowed)));
+    if (allowed instanceof AirwaveError) await bulkPoster().post(ctx.connectionId, JSON.stringify(frameForError(allowed, 'joinchannel')));
     else if (allowed === 'spent') await replay(ctx.connectionId, channel, since, sequence);
   }
   return joinedFrame(channel, ctx.connectionId, latest);
