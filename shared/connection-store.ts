@@ -16,6 +16,7 @@
  *
  * Principal budgets (`p#<key>`) are not the connection's: they expire with their window.
  */
+import { randomBytes } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './clients.js';
 import { config } from './config.js';
@@ -94,6 +95,18 @@ export async function isEstablishing(connectionId: string, now = Date.now()): Pr
   return typeof at === 'number' && now - at < CONNECT_SETTLE_MS;
 }
 
+async function subscriptionToken(connectionId: string, channel: string): Promise<string | undefined> {
+  const out = await documentClient().send(
+    new GetCommand({
+      TableName: config().tableName,
+      Key: { pk: connectionKey(connectionId), sk: subscriptionSortKey(channel) },
+      ConsistentRead: true,
+      ProjectionExpression: 'j',
+    }),
+  );
+  return out.Item?.j as string | undefined;
+}
+
 async function subscriptionExists(connectionId: string, channel: string): Promise<boolean> {
   const out = await documentClient().send(
     new GetCommand({
@@ -144,6 +157,11 @@ export type JoinOutcome = 'joined' | 'already' | 'full' | 'gone';
  * 1. reserve a slot: `ADD n 1` on the connection row if it exists and `n < max`;
  * 2. write the subscription only if it does not exist (a repeated join gives its slot back);
  * 3. re-read the connection row: if `$disconnect` deleted it meanwhile, delete the subscription.
+ *
+ * The subscription carries this join's token `j`, and the write also succeeds when the row holds
+ * the same token: the SDK retries a write whose answer was lost, and that retry must not count as
+ * "already subscribed" (giving back a slot the subscription holds would let the count drift low,
+ * and the cap with it). A write that fails otherwise is settled by reading the row back.
  */
 export async function joinChannel(connectionId: string, channel: string, connectedAtMs: number, max: number): Promise<JoinOutcome> {
   const { tableName } = config();
@@ -163,17 +181,20 @@ export async function joinChannel(connectionId: string, channel: string, connect
     if (await subscriptionExists(connectionId, channel)) return 'already';
     return (await connectionExists(connectionId)) ? 'full' : 'gone';
   }
+  const token = randomBytes(8).toString('base64url');
   try {
     await documentClient().send(
       new PutCommand({
         TableName: tableName,
-        Item: subscriptionItem(connectionId, channel, connectedAtMs),
-        ConditionExpression: 'attribute_not_exists(pk)',
+        Item: { ...subscriptionItem(connectionId, channel, connectedAtMs), j: token },
+        ConditionExpression: 'attribute_not_exists(pk) OR j = :token',
+        ExpressionAttributeValues: { ':token': token },
       }),
     );
   } catch (error) {
-    // Give the slot back whatever happened: it holds no subscription.
-    await addChannelCount(connectionId, -1);
+    // The slot holds no subscription of this join unless the row carries its token.
+    const written = !isConditionFailed(error) && (await subscriptionToken(connectionId, channel).catch(() => undefined)) === token;
+    if (!written) await addChannelCount(connectionId, -1);
     if (isConditionFailed(error)) return 'already';
     throw error;
   }
@@ -279,14 +300,16 @@ export async function spendConnectionBudget(connectionId: string, kind: BudgetKi
     ExpressionAttributeNames: { '#w': a.window, '#n': a.count },
     ReturnValues: 'UPDATED_NEW' as const,
   };
-  // Two tries each way: a window can turn between the two writes.
+  // `#w >= :w`: a frame of another container may already have moved the window on (the minute
+  // turned, or its clock is a few ms ahead): this spend then counts in that newer window instead
+  // of failing. Two tries each way: two first spends of one window race on the SET.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const out = await documentClient().send(
         new UpdateCommand({
           ...base,
           UpdateExpression: 'ADD #n :one',
-          ConditionExpression: 'attribute_exists(pk) AND #w = :w',
+          ConditionExpression: 'attribute_exists(pk) AND #w >= :w',
           ExpressionAttributeValues: { ':one': 1, ':w': window },
         }),
       );
@@ -309,7 +332,8 @@ export async function spendConnectionBudget(connectionId: string, kind: BudgetKi
     }
     if (!(await connectionExists(connectionId))) return undefined;
   }
-  return undefined;
+  // Both conditions failed twice on a connection that exists: not a state a budget can be in.
+  throw new Error(`budget ${kind} of a live connection could not be counted`);
 }
 
 /**

@@ -62,7 +62,23 @@ export function routeContext(event: WebSocketEvent): RouteContext {
 
 /** The budget key of a request's principal (see RouteContext.principalKey). */
 export function principalKeyOf(authMode: 'none' | 'jwt', rights: Rights, sourceIp: string | undefined): string {
-  return authMode === 'jwt' ? `sub#${rights.principal}` : `ip#${sourceIp || 'unknown'}`;
+  return authMode === 'jwt' ? `sub#${rights.principal}` : `ip#${ipBudgetKey(sourceIp || 'unknown')}`;
+}
+
+/**
+ * An IPv4 address as it is; an IPv6 address by its /64 prefix: one subscriber line holds a whole
+ * /64, so counting single IPv6 addresses would give one client 2^64 budgets.
+ */
+export function ipBudgetKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /**

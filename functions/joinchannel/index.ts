@@ -13,10 +13,14 @@ import { joinChannel } from '../../shared/connection-store.js';
 import { AirwaveError, TooManyChannelsError } from '../../shared/errors.js';
 import { frameForError, messageRoute } from '../../shared/handler.js';
 import { assertCanJoin } from '../../shared/policy.js';
+import { postWithRetry } from '../../shared/post-retry.js';
 import { joinedFrame } from '../../shared/protocol.js';
 import { replay } from '../../shared/replay.js';
 import { readSequence } from '../../shared/store.js';
 import { assertChannel, optionalSeq } from '../../shared/validate.js';
+
+/** How long the `rate_limited` frame of a refused replay may take to post (inside the 10 s Timeout). */
+const REFUSAL_POST_BUDGET_MS = 3_000;
 
 export const handler = messageRoute(async (ctx) => {
   const body = ctx.body();
@@ -35,8 +39,13 @@ export const handler = messageRoute(async (ctx) => {
       if (!(error instanceof AirwaveError)) throw error;
       return error;
     });
-    if (allowed instanceof AirwaveError) await bulkPoster().post(ctx.connectionId, JSON.stringify(frameForError(allowed, 'joinchannel')));
-    else if (allowed === 'spent') await replay(ctx.connectionId, channel, since, sequence);
+    if (allowed === 'gone') return undefined; // $disconnect ran meanwhile
+    if (allowed instanceof AirwaveError) {
+      // Retried like any post: a refusal that got lost would leave the client believing the ack.
+      await postWithRetry(bulkPoster(), ctx.connectionId, JSON.stringify(frameForError(allowed, 'joinchannel')), {
+        deadline: Date.now() + REFUSAL_POST_BUDGET_MS,
+      });
+    } else await replay(ctx.connectionId, channel, since, sequence);
   }
   return joinedFrame(channel, ctx.connectionId, latest);
 });

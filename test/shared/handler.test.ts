@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { resetConfig } from '../../shared/config.js';
 import { BadRequestError, ForbiddenError, UnknownActionError } from '../../shared/errors.js';
 import { setFloodCloser } from '../../shared/flood.js';
-import { frameForError, messageRoute } from '../../shared/handler.js';
+import { frameForError, ipBudgetKey, messageRoute, principalKeyOf } from '../../shared/handler.js';
 import { logger } from '../../shared/observability.js';
 import type { ConnectionCloser, Poster } from '../../shared/poster.js';
 import { pongFrame } from '../../shared/protocol.js';
@@ -164,5 +164,25 @@ describe('handler', () => {
       expect(warn.callCount).to.equal(0);
       expect(error.callCount).to.equal(1);
     });
+  });
+});
+
+describe('principal budget keys', () => {
+  const rights = { principal: 'alice', join: [], publish: [] };
+
+  it('is the token subject with AuthMode=jwt and the source address with AuthMode=none', () => {
+    expect(principalKeyOf('jwt', rights, '203.0.113.7')).to.equal('sub#alice');
+    expect(principalKeyOf('none', rights, '203.0.113.7')).to.equal('ip#203.0.113.7');
+    expect(principalKeyOf('none', rights, undefined)).to.equal('ip#unknown');
+  });
+
+  it('groups IPv6 addresses by /64, however they are written (one line holds a whole /64)', () => {
+    const key = ipBudgetKey('2001:db8:85a3:8d3:1319:8a2e:370:7348');
+    expect(key).to.equal('2001:db8:85a3:8d3::/64');
+    expect(ipBudgetKey('2001:DB8:85A3:08D3::1')).to.equal(key);
+    expect(ipBudgetKey('2001:db8:85a3:8d3:ffff::')).to.equal(key);
+    expect(ipBudgetKey('2001:db8::1')).to.equal('2001:db8:0:0::/64');
+    expect(ipBudgetKey('::1')).to.equal('0:0:0:0::/64');
+    expect(ipBudgetKey('2001:db8:85a3:8d4::1')).to.not.equal(key);
   });
 });
