@@ -64,3 +64,23 @@ export const POST_TIMEOUT_MS = 3_000;
 export const PACER_MIN_TICK_MS = 5;
 /** Gone connections whose rows are deleted concurrently while a fan-out runs. */
 export const CLEANUP_CONCURRENCY = 8;
+
+/**
+ * Hand-offs of a fan-out remainder to a fresh worker invocation before what is left goes to the
+ * dead-letter queue. Each hop retries every remaining subscriber up to POST_MAX_ATTEMPTS times,
+ * so a client that never reads costs at most 1 + INLINE_POST_ATTEMPTS + FANOUT_MAX_HOPS *
+ * POST_MAX_ATTEMPTS posts per message (44), over about FANOUT_MAX_HOPS * 10 s of backoff.
+ */
+export const FANOUT_MAX_HOPS = 4;
+/** The publisher's own posts stop after this long; what is left goes to a worker (docs/delivery.md). */
+export const INLINE_DELIVERY_BUDGET_MS = 8_000;
+/** Posts to one subscriber by the publisher itself before a worker takes over its retries. */
+export const INLINE_POST_ATTEMPTS = 3;
+/**
+ * Time a worker keeps from its remaining time for what follows its last post: a post in flight
+ * (POST_TIMEOUT_MS), the hand-off invoke (LAMBDA_CALL_WORST_MS), the gone connections' cleanup
+ * and the metrics line. It posts until `remaining - WORKER_RESERVE_MS`.
+ */
+export const WORKER_RESERVE_MS = 20_000;
+/** A worker hop posts for at most this long even with more time left, so a stuck batch moves on. */
+export const WORKER_HOP_BUDGET_MS = 60_000;
