@@ -16,7 +16,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { config } from './config.js';
 import { FastPoster } from './fast-poster.js';
-import { DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY } from './limits.js';
+import {
+  DEFAULT_POST_CONCURRENCY,
+  DYNAMODB_CONNECT_TIMEOUT_MS,
+  DYNAMODB_MAX_ATTEMPTS,
+  DYNAMODB_REQUEST_TIMEOUT_MS,
+  LAMBDA_CONNECT_TIMEOUT_MS,
+  LAMBDA_MAX_ATTEMPTS,
+  LAMBDA_REQUEST_TIMEOUT_MS,
+  MAX_POST_CONCURRENCY,
+} from './limits.js';
 import type { Poster } from './poster.js';
 
 /** The slice of the Lambda client the fan-out uses (async invoke of the worker). */
@@ -51,10 +60,24 @@ export function resetClients(): void {
   clients.poster = undefined;
 }
 
+/**
+ * A request handler that gives up on a call: the SDK's default waits forever for a connection
+ * or an answer (a DynamoDB hang held routes until API Gateway's 29 s, PublishFunction for 37 to
+ * 120 s). `throwOnRequestTimeout` makes `requestTimeout` fail the attempt (without it the SDK
+ * only logs a warning), and the client's retry strategy tries again, up to its maxAttempts.
+ */
+export function boundedHandler(connectionTimeout: number, requestTimeout: number): NodeHttpHandler {
+  return new NodeHttpHandler({ connectionTimeout, requestTimeout, throwOnRequestTimeout: true });
+}
+
 export function documentClient(): DynamoDBDocumentClient {
-  clients.ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  clients.ddb ??= DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      maxAttempts: DYNAMODB_MAX_ATTEMPTS,
+      requestHandler: boundedHandler(DYNAMODB_CONNECT_TIMEOUT_MS, DYNAMODB_REQUEST_TIMEOUT_MS),
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
   return clients.ddb;
 }
 
@@ -95,7 +118,10 @@ export function bulkPoster(): Poster {
  */
 export async function invokeAsync(functionName: string, payload: unknown): Promise<void> {
   const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-  clients.lambda ??= new LambdaClient({}) as LambdaInvoker;
+  clients.lambda ??= new LambdaClient({
+    maxAttempts: LAMBDA_MAX_ATTEMPTS,
+    requestHandler: boundedHandler(LAMBDA_CONNECT_TIMEOUT_MS, LAMBDA_REQUEST_TIMEOUT_MS),
+  }) as LambdaInvoker;
   const out = await clients.lambda.send(
     new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }),
   );
