@@ -15,6 +15,7 @@
 import { isEstablishing, removeConnection } from './connection-store.js';
 import { FanoutError } from './errors.js';
 import {
+  CLEANUP_BUDGET_MS,
   CLEANUP_CONCURRENCY,
   DEFAULT_POST_CONCURRENCY,
   ESTABLISHING_RETRY_FIRST_MS,
@@ -274,18 +275,33 @@ export async function deliverUntil(
     throw new FanoutError('delivery aborted', { cause: error });
   } finally {
     // After delivery, not beside it: a publish after lost $disconnects must not wait on deletes.
-    await removeGone(goneIds, onGone);
+    await removeGone(goneIds, onGone, now() + CLEANUP_BUDGET_MS, now);
   }
   report.failed = remainder.length;
   if (remainder.length > 0) logger.warn('posts not delivered in this call', { count: remainder.length, throttled: report.throttled });
   return { report, remainder };
 }
 
-/** Deletes the rows of gone connections, CLEANUP_CONCURRENCY at a time; a failure is logged, never thrown. */
-async function removeGone(ids: string[], onGone: (connectionId: string) => Promise<unknown>): Promise<void> {
+/**
+ * Deletes the rows of gone connections, CLEANUP_CONCURRENCY at a time, starting none after
+ * `until`: the rows left carry a TTL, and the next publish's 410 finds them again. A failure is
+ * logged, never thrown.
+ */
+async function removeGone(
+  ids: string[],
+  onGone: (connectionId: string) => Promise<unknown>,
+  until: number,
+  now: () => number,
+): Promise<void> {
   let next = 0;
   const one = async (): Promise<void> => {
     for (let i = next++; i < ids.length; i = next++) {
+      if (now() >= until) {
+        // The first worker to notice logs once; the others then find nothing left to take.
+        if (next <= ids.length) logger.warn('cleanup budget spent; rows left to their TTL', { left: ids.length - i });
+        next = ids.length + 1;
+        return;
+      }
       await onGone(ids[i]).catch((error) =>
         logger.warn('cleanup of gone connection failed', { connectionId: ids[i], error: (error as Error).name }),
       );

@@ -64,6 +64,8 @@ export const POST_TIMEOUT_MS = 3_000;
 export const PACER_MIN_TICK_MS = 5;
 /** Gone connections whose rows are deleted concurrently while a fan-out runs. */
 export const CLEANUP_CONCURRENCY = 8;
+/** Gone-connection cleanup after a delivery starts no delete after this long (its rows carry a TTL). */
+export const CLEANUP_BUDGET_MS = 5_000;
 
 /**
  * Hand-offs of a fan-out remainder to a fresh worker invocation before what is left goes to the

@@ -10,6 +10,9 @@
  */
 import { expect } from 'chai';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { resetClients } from '../../shared/clients.js';
+import { resetConfig } from '../../shared/config.js';
+import { openConnection } from '../../shared/connection-store.js';
 import { sleep } from '../helpers/ws-client.js';
 
 const SUBSCRIBERS = 1000;
@@ -64,5 +67,80 @@ describe('fan-out faults end to end (issue 10)', function () {
       `      ${SUBSCRIBERS} subscribers at 150 posts/s: all delivered in ${took} ms; missing ${missing}, duplicated ${duplicated}`,
     );
     expect({ missing, duplicated }).to.deep.equal({ missing: 0, duplicated: 0 });
+  });
+});
+
+describe('gone-connection cleanup end to end (issue 10)', function () {
+  this.timeout(300_000);
+  let stack: LocalStack;
+  const env = ['TABLE_NAME', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+  const saved = Object.fromEntries(env.map((k) => [k, process.env[k]]));
+
+  before(async () => {
+    stack = await startLocalStack({
+      parameterOverrides: { AuthMode: 'none', DefaultChannel: '' },
+      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+      log: () => {},
+      functionLog: () => {},
+    });
+    await stack.warm();
+    // This process writes the stale rows itself, into the stack's table.
+    Object.assign(process.env, {
+      TABLE_NAME: stack.tables.Table,
+      AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbEndpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    resetConfig();
+    resetClients();
+  });
+  after(async () => {
+    resetClients();
+    for (const k of env)
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    resetConfig();
+    await stack?.stop();
+  });
+
+  it('800 connections whose $disconnect was lost (17,600 rows) do not delay the next publish to the live ones', async () => {
+    // Prepare: 800 stale connections in 22 rows each (their row and 21 channels, one shared), and
+    // 200 live subscribers of the shared channel.
+    const channels = ['lobby', ...Array.from({ length: 20 }, (_, i) => `side${i}`)];
+    const stale = Array.from({ length: 800 }, (_, i) => `stale${String(i).padStart(4, '0')}AAAA=`);
+    for (let i = 0; i < stale.length; i += 20)
+      await Promise.all(stale.slice(i, i + 20).map((id) => openConnection(id, channels, Date.now() - 3_600_000)));
+    const live = await stack.addVirtualConnections(200, { connect: true, queryStringParameters: { channels: 'lobby' } });
+
+    // Act: one publish; watch the live subscribers' counters meanwhile.
+    const started = performance.now();
+    let liveDoneAt = 0;
+    let publishing = true;
+    const watcher = (async () => {
+      while (publishing || liveDoneAt === 0) {
+        if (live.every((id) => (stack.registry.get(id)?.virtual?.deliveries ?? 0) > 0)) {
+          liveDoneAt = performance.now() - started;
+          return;
+        }
+        await sleep(5);
+      }
+    })();
+    const res = await fetch(`${stack.httpUrl}/2015-03-31/functions/PublishFunction/invocations`, {
+      method: 'POST',
+      body: JSON.stringify({ channel: 'lobby', message: 'still here?' }),
+    });
+    const answer = (await res.json()) as { delivered?: number; gone?: number };
+    const publishTook = performance.now() - started;
+    publishing = false;
+    await Promise.race([watcher, sleep(10_000)]);
+
+    // Assess: the live ones had it long before the deletes were done, and the rows are gone.
+    console.log(
+      `      ${answer.gone} gone, ${answer.delivered} delivered: live subscribers done at ${Math.round(liveDoneAt)} ms, publish (with cleanup) ${Math.round(publishTook)} ms`,
+    );
+    expect(answer).to.include({ delivered: 200, gone: 800 });
+    expect(liveDoneAt).to.be.above(0);
+    expect(liveDoneAt).to.be.below(publishTook / 2);
   });
 });
