@@ -13,7 +13,7 @@ import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { resetClients } from '../../shared/clients.js';
 import { resetConfig } from '../../shared/config.js';
 import { openConnection } from '../../shared/connection-store.js';
-import { sleep } from '../helpers/ws-client.js';
+import { openClient, sleep, type TestClient } from '../helpers/ws-client.js';
 
 const SUBSCRIBERS = 1000;
 
@@ -142,5 +142,60 @@ describe('gone-connection cleanup end to end (issue 10)', function () {
     expect(answer).to.include({ delivered: 200, gone: 800 });
     expect(liveDoneAt).to.be.above(0);
     expect(liveDoneAt).to.be.below(publishTook / 2);
+  });
+});
+
+describe('stalled readers end to end (issue 10)', function () {
+  this.timeout(300_000);
+  let stack: LocalStack;
+  let stalled: TestClient[] = [];
+
+  before(async () => {
+    stack = await startLocalStack({
+      parameterOverrides: { AuthMode: 'none', DefaultChannel: '', MaxMessageBytes: '30000' },
+      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+      log: () => {},
+      functionLog: () => {},
+    });
+    await stack.warm();
+  });
+  after(async () => {
+    for (const c of stalled) c.ws.terminate();
+    stalled = [];
+    await stack?.stop();
+  });
+
+  const invokePublish = async (body: unknown) => {
+    const res = await fetch(`${stack.httpUrl}/2015-03-31/functions/PublishFunction/invocations`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as { delivered?: number; subscribers?: number };
+  };
+  const bufferFull = async () =>
+    ((await (await fetch(`${stack.httpUrl}/_local/stats`)).json()) as { connectionsApi: { bufferFull: number } }).connectionsApi.bufferFull;
+
+  it('40 clients that stopped reading do not hold up the publish or the 200 that read', async () => {
+    // Prepare: 40 real clients in two channels that stop reading; fill their buffers on the
+    // service side (the local @connections answers 429 beyond 4 MB queued) through `fill`.
+    stalled = await Promise.all(Array.from({ length: 40 }, () => openClient(`${stack.url}?channels=fill,mixed`)));
+    for (const c of stalled) (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const big = 'x'.repeat(29_000);
+    for (let i = 0; i < 40 && (await bufferFull()) < 40; i++)
+      await invokePublish({ channel: 'fill', messages: Array.from({ length: 20 }, () => big) });
+    expect(await bufferFull()).to.be.at.least(40);
+    const live = await stack.addVirtualConnections(200, { connect: true, queryStringParameters: { channels: 'mixed' } });
+
+    // Act: one publish to the channel of both.
+    const started = performance.now();
+    const answer = await invokePublish({ channel: 'mixed', message: 'hello readers' });
+    const publishTook = performance.now() - started;
+
+    // Assess: the 200 had it when the publish answered, and the answer did not wait for the 40's retries.
+    const got = live.filter((id) => (stack.registry.get(id)?.virtual?.deliveries ?? 0) === 1).length;
+    console.log(`      40 stalled + 200 reading: publish answered in ${Math.round(publishTook)} ms, ${got} of 200 had it`);
+    expect(answer).to.include({ subscribers: 240, delivered: 200 });
+    expect(got).to.equal(200);
+    expect(publishTook).to.be.below(1_500);
   });
 });
