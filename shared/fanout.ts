@@ -191,6 +191,7 @@ export async function deliverUntil(
   let inFlight = 0;
   let idle: Array<() => void> = [];
   function wake(): void {
+    if (idle.length === 0) return; // the common case: no allocation per post
     const waiting = idle;
     idle = [];
     for (const resolve of waiting) resolve();
@@ -211,7 +212,8 @@ export async function deliverUntil(
       });
       if (young) {
         const wait = Math.min(ESTABLISHING_RETRY_MAX_MS, ESTABLISHING_RETRY_FIRST_MS * 2 ** item.handshakeWaits++);
-        pushRetry({ ...item, at: now() + wait });
+        item.at = now() + wait;
+        pushRetry(item);
         return;
       }
       report.gone++;
@@ -225,7 +227,8 @@ export async function deliverUntil(
       remainder.push(item.id);
       return;
     }
-    pushRetry({ ...item, at: now() + backoffMs(item.attempts - 1) });
+    item.at = now() + backoffMs(item.attempts - 1);
+    pushRetry(item);
   }
 
   async function work(): Promise<void> {
