@@ -180,11 +180,9 @@ export async function handOn(batch: FanoutBatch, remainder: string[]): Promise<H
   const { fanoutFunction, fanoutBatchSize } = config();
   const hop = (batch.hop ?? 0) + 1;
   const last = hop > FANOUT_MAX_HOPS;
-  if (last) metrics.addMetric('UndeliveredPosts', 'Count', remainder.length);
-  else metrics.addMetric('HandedOnPosts', 'Count', remainder.length);
   if (!fanoutFunction) {
     logger.error('posts not delivered and no fan-out worker to retry them', { channel: batch.channel, count: remainder.length });
-    if (!last) metrics.addMetric('UndeliveredPosts', 'Count', remainder.length);
+    metrics.addMetric('UndeliveredPosts', 'Count', remainder.length);
     return 'lost';
   }
   const next = (ids: string[]): FanoutBatch => {
@@ -207,10 +205,10 @@ export async function handOn(batch: FanoutBatch, remainder: string[]): Promise<H
     ),
   );
   const lost = results.reduce((a, b) => a + b, 0);
-  if (lost > 0) {
-    if (!last) metrics.addMetric('UndeliveredPosts', 'Count', lost);
-    return 'lost';
-  }
+  // Undelivered: all of the last hop's remainder (queued or not), and whatever could not be handed on.
+  metrics.addMetric('UndeliveredPosts', 'Count', last ? remainder.length : lost);
+  if (!last) metrics.addMetric('HandedOnPosts', 'Count', remainder.length - lost);
+  if (lost > 0) return 'lost';
   if (last)
     logger.warn('posts still undelivered after every retry; sent to the dead-letter queue', {
       channel: batch.channel,

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { handler, workerDeadline } from '../../functions/fanout/index.js';
 import { setClients } from '../../shared/clients.js';
 import { resetConfig } from '../../shared/config.js';
@@ -6,6 +7,7 @@ import { countSubscriptions, openConnection } from '../../shared/connection-stor
 import type { FanoutBatch } from '../../shared/distribute.js';
 import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
 import { API_GATEWAY_FRAME_BYTES, FANOUT_MAX_HOPS, WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
+import { metrics } from '../../shared/observability.js';
 import { messageFrameText } from '../../shared/protocol.js';
 import { publish } from '../../shared/publish.js';
 import { batchWrite, subscriptionItem } from '../../shared/store.js';
@@ -127,8 +129,14 @@ describe('functions/fanout', () => {
       const batch = { ...loadEvent<FanoutBatch>('fanout'), hop: FANOUT_MAX_HOPS };
       backend.api.throttle.set(batch.ids[0], 10_000);
 
-      await handler(batch, contextWith(200));
+      const counted = sinon.spy(metrics, 'addMetric');
+      try {
+        await handler(batch, contextWith(200));
+      } finally {
+        counted.restore();
+      }
       expect(handed).to.deep.equal([{ ...batch, ids: [batch.ids[0]], hop: FANOUT_MAX_HOPS, undelivered: true }]);
+      expect(counted.calledWith('UndeliveredPosts', 'Count', 1)).to.equal(true);
 
       // The undelivered event posts nothing and throws: Lambda's on-failure destination keeps it.
       backend.api.posts.length = 0;
