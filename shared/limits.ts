@@ -70,8 +70,8 @@ export const CLEANUP_BUDGET_MS = 5_000;
 /**
  * Hand-offs of a fan-out remainder to a fresh worker invocation before what is left goes to the
  * dead-letter queue. Each hop retries every remaining subscriber up to POST_MAX_ATTEMPTS times,
- * so a client that never reads costs at most 1 + INLINE_POST_ATTEMPTS + FANOUT_MAX_HOPS *
- * POST_MAX_ATTEMPTS posts per message (44), over about FANOUT_MAX_HOPS * 10 s of backoff.
+ * so a client that never reads costs at most (1 + FANOUT_MAX_HOPS) * POST_MAX_ATTEMPTS posts
+ * per message (50), over about 5 s of backoff per hop.
  */
 export const FANOUT_MAX_HOPS = 4;
 /** The publisher's own posts stop after this long; what is left goes to a worker (docs/delivery.md). */
