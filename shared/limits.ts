@@ -87,18 +87,6 @@ export const WORKER_RESERVE_MS = 20_000;
 /** A worker hop posts for at most this long even with more time left, so a stuck batch moves on. */
 export const WORKER_HOP_BUDGET_MS = 60_000;
 
-/**
- * DynamoDB calls: a hung connection or request fails (and is retried) instead of holding the
- * route until API Gateway's 29 s integration timeout answers the client a bare error. DynamoDB
- * answers in milliseconds; these are a hundred times that. Worst case of one call:
- * DYNAMODB_MAX_ATTEMPTS * (connect + request timeout) plus the SDK's backoff between attempts
- * (at most 1.5 s for throttling), so about 6 s (docs/delivery.md, "Bounded time").
- */
-export const DYNAMODB_CONNECT_TIMEOUT_MS = 500;
-export const DYNAMODB_REQUEST_TIMEOUT_MS = 1_000;
-export const DYNAMODB_MAX_ATTEMPTS = 3;
-/** Worst case of one DynamoDB call, as above (for the timeout arithmetic and its test). */
-export const DYNAMODB_CALL_WORST_MS = DYNAMODB_MAX_ATTEMPTS * (DYNAMODB_CONNECT_TIMEOUT_MS + DYNAMODB_REQUEST_TIMEOUT_MS) + 1_500;
 /** Lambda Invoke (async hand-off of a fan-out batch): answers 202 in tens of ms. Same shape as DynamoDB's. */
 export const LAMBDA_CONNECT_TIMEOUT_MS = 500;
 export const LAMBDA_REQUEST_TIMEOUT_MS = 2_000;
