@@ -16,7 +16,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { config } from './config.js';
 import { FastPoster } from './fast-poster.js';
-import { DEFAULT_POST_CONCURRENCY, MAX_POST_CONCURRENCY } from './limits.js';
+import {
+  DEFAULT_POST_CONCURRENCY,
+  LAMBDA_CONNECT_TIMEOUT_MS,
+  LAMBDA_MAX_ATTEMPTS,
+  LAMBDA_REQUEST_TIMEOUT_MS,
+  MAX_POST_CONCURRENCY,
+} from './limits.js';
 import type { Poster } from './poster.js';
 
 /** The slice of the Lambda client the fan-out uses (async invoke of the worker). */
@@ -51,6 +57,21 @@ export function resetClients(): void {
   clients.poster = undefined;
 }
 
+/**
+ * A request handler that gives up on a call: the SDK's default waits forever for a connection
+ * or an answer. `throwOnRequestTimeout` makes `requestTimeout` fail the attempt (without it the SDK
+ * only logs a warning), and the client's retry strategy tries again, up to its maxAttempts.
+ */
+export function boundedHandler(connectionTimeout: number, requestTimeout: number): NodeHttpHandler {
+  return new NodeHttpHandler({ connectionTimeout, requestTimeout, throwOnRequestTimeout: true });
+}
+
+/**
+ * DynamoDB keeps the SDK's retries (8 attempts) and no request timeout: bounding them (0.5 s
+ * connect, 1 to 3 s per request, 3 to 8 attempts, a 5 to 9 s budget per call) turned the local
+ * emulator's slow answers under 1,000 concurrent joins into `internal_error` answers for joins
+ * whose write had gone through (test/e2e/abuse-budgets.test.ts). docs/delivery.md, "Bounded time".
+ */
 export function documentClient(): DynamoDBDocumentClient {
   clients.ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }), {
     marshallOptions: { removeUndefinedValues: true },
@@ -95,7 +116,10 @@ export function bulkPoster(): Poster {
  */
 export async function invokeAsync(functionName: string, payload: unknown): Promise<void> {
   const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-  clients.lambda ??= new LambdaClient({}) as LambdaInvoker;
+  clients.lambda ??= new LambdaClient({
+    maxAttempts: LAMBDA_MAX_ATTEMPTS,
+    requestHandler: boundedHandler(LAMBDA_CONNECT_TIMEOUT_MS, LAMBDA_REQUEST_TIMEOUT_MS),
+  }) as LambdaInvoker;
   const out = await clients.lambda.send(
     new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }),
   );

@@ -9,16 +9,26 @@
  * so all batches finish together and their sum stays under the throttle instead of discovering
  * it through 429s (which are still retried if other traffic uses the account's budget).
  *
- * Exactly once, or a detectable duplicate: a worker that fails is retried by Lambda (twice, then
- * its batch goes to the dead-letter queue); a retried batch re-posts frames that carry the same
- * message id and seq, which clients drop.
+ * Exactly once to every live subscriber, within a retry budget (docs/delivery.md): a function
+ * posts under a deadline; the ids it could not deliver by then (throttled, failing, or not
+ * reached) are handed, exactly those, to a fresh worker invocation (`hop` + 1), never retried
+ * from the start of the batch. After FANOUT_MAX_HOPS hand-offs, what is still undelivered is
+ * counted (UndeliveredPosts) and sent as an `undelivered` event that the worker refuses, so
+ * Lambda's on-failure destination keeps exactly those ids in the dead-letter queue.
  */
 import { bulkPoster, invokeAsync } from './clients.js';
 import { type Config, config } from './config.js';
 import { AirwaveError, InvalidFanoutBatchError } from './errors.js';
-import { addReports, type DeliveryReport, deliver, emptyReport } from './fanout.js';
-import { API_GATEWAY_FRAME_BYTES, CHANNEL_NAME_PATTERN, MAX_POST_CONCURRENCY } from './limits.js';
-import { logger } from './observability.js';
+import { addReports, type DeliveryOutcome, type DeliveryReport, deliverUntil, emptyReport } from './fanout.js';
+import {
+  API_GATEWAY_FRAME_BYTES,
+  CHANNEL_NAME_PATTERN,
+  FANOUT_MAX_HOPS,
+  INLINE_DELIVERY_BUDGET_MS,
+  INLINE_POST_ATTEMPTS,
+  MAX_POST_CONCURRENCY,
+} from './limits.js';
+import { logger, metrics } from './observability.js';
 import { createPacer } from './pacer.js';
 import { subscriberPages } from './store.js';
 import { assertSafeJson } from './validate.js';
@@ -31,12 +41,18 @@ export interface FanoutBatch {
   ids: string[];
   ratePerSecond: number;
   burst: number;
+  /** Hand-offs before this one: 0 (or absent) for a publisher's batch, up to FANOUT_MAX_HOPS for a remainder. */
+  hop?: number;
+  /** Set on the last hand-off: these ids stay undelivered; the worker throws so they reach the dead-letter queue. */
+  undelivered?: boolean;
 }
 
 export interface FanoutReport extends DeliveryReport {
   subscribers: number;
   /** Batches handed to workers (their deliveries are counted in the workers' metrics). */
   dispatched: number;
+  /** Subscribers this call could not deliver and handed to a worker to retry (not counted as failed). */
+  handedOn: number;
 }
 
 /**
@@ -69,7 +85,7 @@ export function parseFanoutBatch(
   settings: Pick<Config, 'fanoutBatchSize' | 'postRateLimit' | 'postBurstLimit'> = config(),
 ): FanoutBatch {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) refuse('the event is not a fan-out batch object');
-  const { channel, frame, ids, ratePerSecond, burst } = event as Record<string, unknown>;
+  const { channel, frame, ids, ratePerSecond, burst, hop, undelivered } = event as Record<string, unknown>;
   if (typeof channel !== 'string' || !CHANNEL_NAME_PATTERN.test(channel)) refuse('"channel" is not a valid channel name');
   if (typeof frame !== 'string') refuse('"frame" is not a string');
   if (Buffer.byteLength(frame) > API_GATEWAY_FRAME_BYTES) refuse(`"frame" is larger than ${API_GATEWAY_FRAME_BYTES} bytes`);
@@ -82,12 +98,18 @@ export function parseFanoutBatch(
   if (new Set(ids).size !== ids.length) refuse('"ids" holds the same id twice');
   if (typeof ratePerSecond !== 'number' || !(ratePerSecond > 0)) refuse('"ratePerSecond" is not a positive number');
   if (typeof burst !== 'number' || !(burst > 0)) refuse('"burst" is not a positive number');
+  // The hop counter bounds the hand-off chain: a larger one would never end in the dead-letter queue.
+  if (hop !== undefined && (typeof hop !== 'number' || !Number.isInteger(hop) || hop < 0 || hop > FANOUT_MAX_HOPS))
+    refuse(`"hop" is not an integer from 0 to ${FANOUT_MAX_HOPS}`);
+  if (undelivered !== undefined && undelivered !== true) refuse('"undelivered" is not true');
   return {
     channel,
     frame,
     ids: ids as string[],
     ratePerSecond: Math.min(ratePerSecond, settings.postRateLimit),
     burst: Math.max(1, Math.floor(Math.min(burst, settings.postBurstLimit))),
+    hop: (hop as number | undefined) ?? 0,
+    ...(undelivered ? { undelivered: true } : {}),
   };
 }
 
@@ -126,13 +148,74 @@ export function toBatches(ids: string[], size: number): string[][] {
   return batches;
 }
 
-/** Delivers one batch, paced to its share of the throttle (used inline and by the worker). */
-export async function deliverBatch(batch: FanoutBatch): Promise<DeliveryReport> {
-  return deliver([batch.ids], batch.frame, {
+/** Limits of one delivery call; see {@link deliverBatch}. */
+export interface BatchLimits {
+  /** Epoch ms after which no post starts (default: none). */
+  deadline?: number;
+  /** Posts to one subscriber in this call (default POST_MAX_ATTEMPTS). */
+  maxAttempts?: number;
+}
+
+/** Delivers one batch, paced to its share of the throttle (used inline and by the worker); returns what is left. */
+export async function deliverBatch(batch: FanoutBatch, limits: BatchLimits = {}): Promise<DeliveryOutcome> {
+  return deliverUntil([batch.ids], batch.frame, {
     poster: bulkPoster(),
     pace: createPacer({ ratePerSecond: batch.ratePerSecond, burst: batch.burst }),
     concurrency: concurrencyFor(batch.ratePerSecond),
+    ...limits,
   });
+}
+
+/** Where a remainder went: to workers for another try, to the dead-letter queue, or nowhere (counted failed). */
+export type HandOff = 'retrying' | 'dead-letter' | 'lost';
+
+/**
+ * Hands `remainder` (ids of `batch` still owed its frame) to fresh worker invocations, at most
+ * FanoutBatchSize ids each, with `hop` + 1; past FANOUT_MAX_HOPS, as one `undelivered` event per
+ * batch for the dead-letter queue, and counted in UndeliveredPosts. Returns 'lost' (and logs
+ * at ERROR) only when no worker is configured or an invoke failed: the caller counts those as
+ * failed. Never throws.
+ */
+export async function handOn(batch: FanoutBatch, remainder: string[]): Promise<HandOff> {
+  const { fanoutFunction, fanoutBatchSize } = config();
+  const hop = (batch.hop ?? 0) + 1;
+  const last = hop > FANOUT_MAX_HOPS;
+  if (!fanoutFunction) {
+    logger.error('posts not delivered and no fan-out worker to retry them', { channel: batch.channel, count: remainder.length });
+    metrics.addMetric('UndeliveredPosts', 'Count', remainder.length);
+    return 'lost';
+  }
+  const next = (ids: string[]): FanoutBatch => {
+    const { undelivered: _, ...rest } = batch;
+    return last ? { ...rest, ids, hop: FANOUT_MAX_HOPS, undelivered: true } : { ...rest, ids, hop };
+  };
+  const results = await Promise.all(
+    toBatches(remainder, fanoutBatchSize).map((ids) =>
+      invokeAsync(fanoutFunction, next(ids)).then(
+        () => 0,
+        (error) => {
+          logger.error('could not hand undelivered posts to a fan-out worker', {
+            channel: batch.channel,
+            count: ids.length,
+            error: (error as Error).name,
+          });
+          return ids.length;
+        },
+      ),
+    ),
+  );
+  const lost = results.reduce((a, b) => a + b, 0);
+  // Undelivered: all of the last hop's remainder (queued or not), and whatever could not be handed on.
+  metrics.addMetric('UndeliveredPosts', 'Count', last ? remainder.length : lost);
+  if (!last) metrics.addMetric('HandedOnPosts', 'Count', remainder.length - lost);
+  if (lost > 0) return 'lost';
+  if (last)
+    logger.warn('posts still undelivered after every retry; sent to the dead-letter queue', {
+      channel: batch.channel,
+      count: remainder.length,
+      hop,
+    });
+  return last ? 'dead-letter' : 'retrying';
 }
 
 /** Reads every subscriber id of a channel (all shards, every page), minus `exclude`. */
@@ -142,33 +225,54 @@ export async function collectSubscribers(channel: string, exclude?: string): Pro
   return ids;
 }
 
-/** Sends `frame` to every subscriber of `channel` except `exclude`. */
+/**
+ * Sends `frame` to every subscriber of `channel` except `exclude`. The publisher's own posts
+ * run under INLINE_DELIVERY_BUDGET_MS and, with a worker to hand to, INLINE_POST_ATTEMPTS per
+ * subscriber: a subscriber that is throttled or not reading is retried by a worker, so the
+ * sender's receipt does not wait for the slowest subscriber.
+ */
 export async function fanOut(channel: string, frame: string, exclude?: string): Promise<FanoutReport> {
   const { postRateLimit, postBurstLimit, fanoutBatchSize, fanoutFunction } = config();
   const ids = await collectSubscribers(channel, exclude);
-  if (ids.length === 0) return { ...emptyReport(), subscribers: 0, dispatched: 0 };
+  if (ids.length === 0) return { ...emptyReport(), subscribers: 0, dispatched: 0, handedOn: 0 };
   const share = (n: number) => ({
     ratePerSecond: (postRateLimit * n) / ids.length,
     burst: Math.max(1, Math.floor((postBurstLimit * n) / ids.length)),
   });
   const batches = toBatches(ids, fanoutBatchSize).map((b) => ({ channel, frame, ids: b, ...share(b.length) }));
-  if (batches.length === 1 || !fanoutFunction) {
-    const all = { channel, frame, ids, ratePerSecond: postRateLimit, burst: postBurstLimit };
-    return { ...(await deliverBatch(all)), subscribers: ids.length, dispatched: 0 };
+  const limits: BatchLimits = {
+    deadline: Date.now() + INLINE_DELIVERY_BUDGET_MS,
+    maxAttempts: fanoutFunction ? INLINE_POST_ATTEMPTS : undefined,
+  };
+  let mine: FanoutBatch[];
+  let dispatched = 0;
+  if (batches.length === 1 || !fanoutFunction) mine = [{ channel, frame, ids, ratePerSecond: postRateLimit, burst: postBurstLimit }];
+  else {
+    // Hand off every batch but the first; a batch whose invoke fails is delivered here instead.
+    const [own, ...rest] = batches;
+    const refused: FanoutBatch[] = [];
+    await Promise.all(
+      rest.map((batch) =>
+        invokeAsync(fanoutFunction, batch).catch((error) => {
+          logger.warn('fan-out worker invoke failed; delivering the batch inline', { error: (error as Error).name });
+          refused.push(batch);
+        }),
+      ),
+    );
+    mine = [own, ...refused];
+    dispatched = rest.length - refused.length;
   }
-  // Hand off every batch but the first; a batch whose invoke fails is delivered here instead.
-  const [own, ...rest] = batches;
-  const refused: FanoutBatch[] = [];
-  await Promise.all(
-    rest.map((batch) =>
-      invokeAsync(fanoutFunction, batch).catch((error) => {
-        logger.warn('fan-out worker invoke failed; delivering the batch inline', { error: (error as Error).name });
-        refused.push(batch);
-      }),
-    ),
-  );
   // Refused batches run beside the publisher's own, each at its own share, so the sum of the
   // shares (and so the finish time) is the same as if the workers had taken them.
-  const reports = await Promise.all([own, ...refused].map(deliverBatch));
-  return { ...reports.reduce(addReports), subscribers: ids.length, dispatched: rest.length - refused.length };
+  const outcomes = await Promise.all(mine.map((batch) => deliverBatch(batch, limits)));
+  const report = outcomes.map((o) => o.report).reduce(addReports);
+  let handedOn = 0;
+  for (const [i, { remainder }] of outcomes.entries()) {
+    if (remainder.length === 0) continue;
+    if ((await handOn(mine[i], remainder)) === 'retrying') {
+      handedOn += remainder.length;
+      report.failed -= remainder.length;
+    }
+  }
+  return { ...report, subscribers: ids.length, dispatched, handedOn };
 }

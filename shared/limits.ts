@@ -64,3 +64,31 @@ export const POST_TIMEOUT_MS = 3_000;
 export const PACER_MIN_TICK_MS = 5;
 /** Gone connections whose rows are deleted concurrently while a fan-out runs. */
 export const CLEANUP_CONCURRENCY = 8;
+/** Gone-connection cleanup after a delivery starts no delete after this long (its rows carry a TTL). */
+export const CLEANUP_BUDGET_MS = 5_000;
+
+/**
+ * Hand-offs of a fan-out remainder to a fresh worker invocation before what is left goes to the
+ * dead-letter queue. Each hop retries every remaining subscriber up to POST_MAX_ATTEMPTS times,
+ * so a client that never reads costs at most (1 + FANOUT_MAX_HOPS) * POST_MAX_ATTEMPTS posts
+ * per message (50), over about 5 s of backoff per hop.
+ */
+export const FANOUT_MAX_HOPS = 4;
+/** The publisher's own posts stop after this long; what is left goes to a worker (docs/delivery.md). */
+export const INLINE_DELIVERY_BUDGET_MS = 8_000;
+/** Posts to one subscriber by the publisher itself before a worker takes over its retries. */
+export const INLINE_POST_ATTEMPTS = 3;
+/**
+ * Time a worker keeps from its remaining time for what follows its last post: a post in flight
+ * (POST_TIMEOUT_MS), the hand-off invoke (LAMBDA_CALL_WORST_MS), the gone connections' cleanup
+ * and the metrics line. It posts until `remaining - WORKER_RESERVE_MS`.
+ */
+export const WORKER_RESERVE_MS = 20_000;
+/** A worker hop posts for at most this long even with more time left, so a stuck batch moves on. */
+export const WORKER_HOP_BUDGET_MS = 60_000;
+
+/** Lambda Invoke (async hand-off of a fan-out batch): answers 202 in tens of ms. Same shape as DynamoDB's. */
+export const LAMBDA_CONNECT_TIMEOUT_MS = 500;
+export const LAMBDA_REQUEST_TIMEOUT_MS = 2_000;
+export const LAMBDA_MAX_ATTEMPTS = 3;
+export const LAMBDA_CALL_WORST_MS = LAMBDA_MAX_ATTEMPTS * (LAMBDA_CONNECT_TIMEOUT_MS + LAMBDA_REQUEST_TIMEOUT_MS) + 1_500;

@@ -1,15 +1,36 @@
 /**
  * FanoutFunction: the fan-out worker. A publisher async-invokes it with one batch of subscriber
  * ids (shared/distribute.ts); it posts the frame to each, paced to the batch's share of the
- * account throttle. Throwing makes Lambda retry the batch (then the dead-letter queue), so it
- * throws only when the batch itself is unusable or not what a publisher sends
- * (InvalidFanoutBatchError, nothing posted); failed posts are counted, not thrown.
+ * account throttle, until its time budget (the invocation's remaining time minus
+ * WORKER_RESERVE_MS, at most WORKER_HOP_BUDGET_MS) runs out. The ids it could not deliver are
+ * handed, exactly those, to a fresh invocation (shared/distribute.ts `handOn`): it never fails
+ * a batch to have Lambda retry it from the start, which would re-post to the delivered ones.
+ *
+ * It throws only for an event it must not post (InvalidFanoutBatchError, nothing posted), for
+ * the last hop's `undelivered` event (so that Lambda's on-failure destination keeps exactly
+ * those ids in the dead-letter queue), and when a remainder could not be handed on (then a
+ * Lambda retry, with duplicates clients drop by message id, is better than a silent loss).
  */
-import { deliverBatch, type FanoutBatch, parseFanoutBatch } from '../../shared/distribute.js';
-import { InvalidFanoutBatchError } from '../../shared/errors.js';
+import type { Context } from 'aws-lambda';
+import { deliverBatch, type FanoutBatch, handOn, parseFanoutBatch } from '../../shared/distribute.js';
+import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
+import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
 import { flushMetrics, logger, metrics } from '../../shared/observability.js';
 
-export async function handler(event: FanoutBatch): Promise<{ delivered: number; gone: number; failed: number }> {
+export interface WorkerResult {
+  delivered: number;
+  gone: number;
+  /** Ids not delivered by this invocation, handed to the next hop (or, after the last, to the dead-letter queue). */
+  failed: number;
+}
+
+/** Epoch ms until which this invocation may post: its remaining time less the reserve, capped per hop. */
+export function workerDeadline(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined, now = Date.now()): number {
+  const remaining = context?.getRemainingTimeInMillis?.() ?? WORKER_HOP_BUDGET_MS + WORKER_RESERVE_MS;
+  return now + Math.max(0, Math.min(WORKER_HOP_BUDGET_MS, remaining - WORKER_RESERVE_MS));
+}
+
+export async function handler(event: FanoutBatch, context?: Context): Promise<WorkerResult> {
   let batch: FanoutBatch;
   try {
     // The event is checked against what a publisher sends: the worker can be invoked by anyone IAM lets.
@@ -19,16 +40,25 @@ export async function handler(event: FanoutBatch): Promise<{ delivered: number; 
     if (error instanceof InvalidFanoutBatchError) logger.warn('fan-out batch refused', { reason: error.code, detail: error.message });
     throw error;
   }
+  if (batch.undelivered) {
+    // Counted (UndeliveredPosts) by the hop that gave up; throwing is what puts this event, holding
+    // exactly the undelivered ids, in the dead-letter queue.
+    logger.warn('undelivered posts for the dead-letter queue', { channel: batch.channel, count: batch.ids.length });
+    throw new FanoutError(`${batch.ids.length} posts of ${batch.channel} undelivered after ${batch.hop} hand-offs`);
+  }
   const started = Date.now();
   try {
-    const report = await deliverBatch(batch);
+    const { report, remainder } = await deliverBatch(batch, { deadline: workerDeadline(context, started) });
     metrics.addMetric('Deliveries', 'Count', report.delivered);
     metrics.addMetric('GoneConnections', 'Count', report.gone);
-    metrics.addMetric('FailedDeliveries', 'Count', report.failed);
     metrics.addMetric('ThrottledPosts', 'Count', report.throttled);
     metrics.addMetric('FanoutBatchDuration', 'Milliseconds', Date.now() - started);
-    logger.info('batch delivered', { channel: batch.channel, size: batch.ids.length, ...report });
-    return { delivered: report.delivered, gone: report.gone, failed: report.failed };
+    logger.info('batch delivered', { channel: batch.channel, size: batch.ids.length, hop: batch.hop, ...report });
+    if (remainder.length > 0 && (await handOn(batch, remainder)) === 'lost') {
+      metrics.addMetric('FailedDeliveries', 'Count', remainder.length);
+      throw new FanoutError(`${remainder.length} posts of ${batch.channel} could not be handed on`);
+    }
+    return { delivered: report.delivered, gone: report.gone, failed: remainder.length };
   } finally {
     flushMetrics();
   }

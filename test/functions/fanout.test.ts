@@ -1,11 +1,13 @@
 import { expect } from 'chai';
-import { handler } from '../../functions/fanout/index.js';
+import sinon from 'sinon';
+import { handler, workerDeadline } from '../../functions/fanout/index.js';
 import { setClients } from '../../shared/clients.js';
 import { resetConfig } from '../../shared/config.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import type { FanoutBatch } from '../../shared/distribute.js';
-import { InvalidFanoutBatchError } from '../../shared/errors.js';
-import { API_GATEWAY_FRAME_BYTES } from '../../shared/limits.js';
+import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
+import { API_GATEWAY_FRAME_BYTES, FANOUT_MAX_HOPS, WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
+import { metrics } from '../../shared/observability.js';
 import { messageFrameText } from '../../shared/protocol.js';
 import { publish } from '../../shared/publish.js';
 import { batchWrite, subscriptionItem } from '../../shared/store.js';
@@ -86,6 +88,71 @@ describe('functions/fanout', () => {
     setClients({ lambda: undefined });
   });
 
+  describe('a batch it cannot finish in its time budget', () => {
+    /** Records the worker's hand-offs (async invokes of itself). */
+    function recordInvokes() {
+      const handed: FanoutBatch[] = [];
+      setClients({
+        lambda: {
+          async send(command: unknown) {
+            handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
+            return { StatusCode: 202 };
+          },
+        },
+      });
+      return handed;
+    }
+    /** A Lambda context with `ms` of posting time left after the reserve. */
+    const contextWith = (ms: number) => ({ getRemainingTimeInMillis: () => WORKER_RESERVE_MS + ms }) as never;
+    afterEach(() => {
+      backend.api.throttle.clear();
+      setClients({ lambda: undefined });
+    });
+
+    it('hands exactly its undelivered ids to a fresh invocation with the next hop, and returns normally', async () => {
+      // Prepare: one of four ids answers 429 far beyond the budget (the account throttle is spent).
+      const handed = recordInvokes();
+      const batch = loadEvent<FanoutBatch>('fanout');
+      backend.api.throttle.set(batch.ids[2], 10_000);
+
+      // Act
+      const result = await handler(batch, contextWith(300));
+
+      // Assess: no throw (Lambda would retry the whole batch), the others posted once, the one handed on.
+      expect(result).to.deep.equal({ delivered: 3, gone: 0, failed: 1 });
+      expect(backend.api.posts.map((p) => p.connectionId)).to.have.members([batch.ids[0], batch.ids[1], batch.ids[3]]);
+      expect(handed).to.deep.equal([{ ...batch, ids: [batch.ids[2]], hop: 1 }]);
+    });
+
+    it('after the last hop, sends the remainder as an undelivered event that it refuses, for the dead-letter queue', async () => {
+      const handed = recordInvokes();
+      const batch = { ...loadEvent<FanoutBatch>('fanout'), hop: FANOUT_MAX_HOPS };
+      backend.api.throttle.set(batch.ids[0], 10_000);
+
+      const counted = sinon.spy(metrics, 'addMetric');
+      try {
+        await handler(batch, contextWith(200));
+      } finally {
+        counted.restore();
+      }
+      expect(handed).to.deep.equal([{ ...batch, ids: [batch.ids[0]], hop: FANOUT_MAX_HOPS, undelivered: true }]);
+      expect(counted.calledWith('UndeliveredPosts', 'Count', 1)).to.equal(true);
+
+      // The undelivered event posts nothing and throws: Lambda's on-failure destination keeps it.
+      backend.api.posts.length = 0;
+      expect(await thrownBy(handed[0])).to.be.instanceOf(FanoutError);
+      expect(backend.api.posts).to.deep.equal([]);
+    });
+
+    it('posts for at most its remaining time less the reserve, and never more than one hop budget', () => {
+      expect(workerDeadline({ getRemainingTimeInMillis: () => 120_000 }, 0)).to.equal(
+        Math.min(WORKER_HOP_BUDGET_MS, 120_000 - WORKER_RESERVE_MS),
+      );
+      expect(workerDeadline({ getRemainingTimeInMillis: () => WORKER_RESERVE_MS + 5_000 }, 1_000)).to.equal(6_000);
+      expect(workerDeadline({ getRemainingTimeInMillis: () => 1_000 }, 0)).to.equal(0);
+    });
+  });
+
   describe('refuses an event that is not what a publisher sends, posting nothing', () => {
     const valid = () => loadEvent<FanoutBatch & Record<string, unknown>>('fanout');
     const frameWith = (change: (frame: Record<string, unknown>) => void) => {
@@ -131,6 +198,9 @@ describe('functions/fanout', () => {
       ['a rate that is not a number', () => ({ ...valid(), ratePerSecond: 'fast' })],
       ['a rate of 0', () => ({ ...valid(), ratePerSecond: 0 })],
       ['a negative burst', () => ({ ...valid(), burst: -5 })],
+      ['a hop past the last', () => ({ ...valid(), hop: FANOUT_MAX_HOPS + 1 })],
+      ['a fractional hop', () => ({ ...valid(), hop: 0.5 })],
+      ['an undelivered flag that is not true', () => ({ ...valid(), undelivered: 'yes' })],
     ];
     for (const [label, make] of cases) {
       it(label, async () => {

@@ -39,7 +39,7 @@ describe('local/stack-model', () => {
       expect(fn.environment.FANOUT_FUNCTION).to.equal('airwave-local-fanout');
       expect(fn.environment.CONNECTIONS_ENDPOINT).to.equal(`https://${model.api.apiId}.execute-api.us-east-1.amazonaws.com/dev`);
       expect(fn.sourceEntry).to.equal(`${REPO_ROOT}functions/sendmessage/index.ts`);
-      expect(fn.timeoutSeconds).to.equal(60);
+      expect(fn.timeoutSeconds).to.equal(28);
       expect(model.functions.AuthorizerFunction.environment).to.have.property('ALLOWED_ORIGINS');
     });
 

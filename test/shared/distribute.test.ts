@@ -103,6 +103,28 @@ describe('distribute', () => {
     }
   });
 
+  it("hands the publisher's undelivered subscribers, exactly those, to a worker instead of failing them", async () => {
+    // Prepare: three subscribers of a one-batch channel whose posts keep answering 429.
+    const lambda = fakeLambda();
+    setClients({ lambda: lambda.client });
+    const stuck = ['d003=', 'd017=', 'd029='];
+    for (const id of stuck) backend.api.throttle.set(id, 1000);
+    try {
+      // Act
+      const started = Date.now();
+      const report = await fanOut('small', '{"m":6}');
+
+      // Assess: the others delivered, the receipt not held by retries, the three handed on once.
+      expect(report).to.include({ subscribers: 40, delivered: 37, failed: 0, handedOn: 3, dispatched: 0 });
+      expect(Date.now() - started).to.be.below(2_000);
+      expect(lambda.invoked).to.have.length(1);
+      expect(lambda.invoked[0].batch).to.include({ channel: 'small', frame: '{"m":6}', hop: 1 });
+      expect(lambda.invoked[0].batch.ids).to.have.members(stuck);
+    } finally {
+      backend.api.throttle.clear();
+    }
+  });
+
   describe('toBatches and concurrencyFor', () => {
     it('splits without losing or repeating ids', () => {
       expect(toBatches(['a', 'b', 'c', 'd', 'e'], 2)).to.deep.equal([['a', 'b'], ['c', 'd'], ['e']]);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { resetClients } from '../../shared/clients.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
-import { backoffMs, type DeliveryOptions, deliver } from '../../shared/fanout.js';
+import { backoffMs, type DeliveryOptions, deliver, deliverUntil } from '../../shared/fanout.js';
 import type { Poster } from '../../shared/poster.js';
 import { batchWrite, subscriberPages, subscriptionItem } from '../../shared/store.js';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../helpers/connections-endpoint.js';
@@ -72,7 +72,7 @@ describe('fanout', () => {
         waits.push(ms);
         if (waits.length === 3) api.gone.delete('newborn='); // the $connect integration returned
       };
-      const report = await broadcast('nursery', '{"n":3}', { sleep });
+      const report = await broadcast('nursery', '{"n":3}', { sleep, now: () => 0 });
       expect(report).to.include({ delivered: 1, gone: 0, failed: 0 });
       expect(api.frames('newborn=')).to.deep.equal([{ n: 3 }]);
       expect(await countSubscriptions('newborn=')).to.equal(1);
@@ -100,6 +100,92 @@ describe('fanout', () => {
       const report = await deliver([['a=']], 'x', { poster, sleep: noSleep });
       expect(report).to.deep.equal({ delivered: 0, gone: 0, failed: 1, throttled: 0 });
       expect(calls).to.equal(3);
+    });
+
+    it('lets 40 clients that stop reading cost a bounded number of posts, after everyone else got theirs', async () => {
+      // Prepare: 200 subscribers, 40 of which answer 429 forever (their buffer is full).
+      const ids = Array.from({ length: 200 }, (_, i) => `s${i}=`);
+      const stalled = new Set(ids.filter((_, i) => i % 5 === 0));
+      const posts: string[] = [];
+      const poster: Poster = {
+        post: async (id) => {
+          posts.push(id);
+          await new Promise((r) => setTimeout(r, 1));
+          return stalled.has(id) ? 'throttled' : 'ok';
+        },
+      };
+
+      // Act: real backoff sleeps (up to seconds), 8 slots.
+      const started = Date.now();
+      let lastLiveAt = 0;
+      const counting: Poster = {
+        post: async (id) => {
+          const outcome = await poster.post(id, '');
+          if (outcome === 'ok') lastLiveAt = Date.now();
+          return outcome;
+        },
+      };
+      const { report, remainder } = await deliverUntil([ids], 'x', { poster: counting, concurrency: 8, maxAttempts: 4 });
+
+      // Assess: every live client was posted before any stalled one was retried, and quickly;
+      // each stalled one got exactly maxAttempts posts and is returned, not dropped.
+      expect(report).to.include({ delivered: 160, failed: 40 });
+      expect(new Set(remainder)).to.deep.equal(stalled);
+      const firstRetry = posts.findIndex((id, i) => posts.indexOf(id) !== i);
+      expect(posts.slice(0, firstRetry).filter((id) => !stalled.has(id))).to.have.length(160);
+      expect(lastLiveAt - started).to.be.below(500);
+      for (const id of stalled) expect(posts.filter((p) => p === id)).to.have.length(4);
+    });
+
+    it('returns exactly the subscribers not delivered when the deadline passes', async () => {
+      const ids = Array.from({ length: 100 }, (_, i) => `d${i}=`);
+      let clock = 0;
+      const delivered: string[] = [];
+      const poster: Poster = {
+        post: async (id) => {
+          clock += 10; // each post takes 10 ms of the fake clock
+          if (id.endsWith('7=')) return 'throttled';
+          delivered.push(id);
+          return 'ok';
+        },
+      };
+      const { report, remainder } = await deliverUntil([ids], 'x', {
+        poster,
+        concurrency: 1,
+        now: () => clock,
+        deadline: 500,
+        sleep: noSleep,
+      });
+      expect(report.delivered + remainder.length).to.equal(100);
+      expect(report.failed).to.equal(remainder.length);
+      expect([...delivered, ...remainder].sort()).to.deep.equal([...ids].sort());
+      expect(remainder.length).to.be.above(40);
+    });
+
+    it('deletes gone connections only after every post is done, so cleanup never delays delivery', async () => {
+      const ids = Array.from({ length: 60 }, (_, i) => `g${i}=`);
+      const gone = new Set(ids.filter((_, i) => i % 2 === 0));
+      let posting = 0;
+      let postedAll = false;
+      let cleanupsDuringDelivery = 0;
+      let delivered = 0;
+      const poster: Poster = {
+        post: async (id) => {
+          posting++;
+          await new Promise((r) => setTimeout(r, 1));
+          posting--;
+          if (gone.has(id)) return 'gone';
+          if (++delivered === 30) postedAll = true;
+          return 'ok';
+        },
+      };
+      const onGone = async () => {
+        if (!postedAll || posting > 0) cleanupsDuringDelivery++;
+        await new Promise((r) => setTimeout(r, 20)); // a slow delete of many rows
+      };
+      const report = await deliver([ids], 'x', { poster, concurrency: 4, onGone, isEstablishing: async () => false });
+      expect(report).to.include({ delivered: 30, gone: 30 });
+      expect(cleanupsDuringDelivery).to.equal(0);
     });
 
     it('pulls the next page only when the current one is used up (memory holds one page)', async () => {

@@ -38,8 +38,8 @@ const MANAGE_CONNECTIONS: Record<string, string[]> = {
   PublishFunction: ['POST'],
   FanoutFunction: ['POST'],
 };
-/** Functions that may hand batches to the fan-out worker. */
-const INVOKES_FANOUT = ['SendMessageFunction', 'PublishFunction'];
+/** Publishers hand batches to the worker; the worker hands its undelivered remainder to itself. */
+const INVOKES_FANOUT = ['SendMessageFunction', 'PublishFunction', 'FanoutFunction'];
 /** Managed policies a role may carry: API Gateway's own CloudWatch push role, nothing broader. */
 const ALLOWED_MANAGED_POLICIES = ['arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'];
 
