@@ -43,7 +43,12 @@ const connectionRowKey = (connectionId: string) => ({ pk: connectionKey(connecti
  * `$connect`: writes the connection row (with the number of channels it starts in), then the
  * subscription rows in one batch. The row comes first so that no subscription exists without it.
  */
-export async function openConnection(connectionId: string, channels: string[], connectedAtMs: number): Promise<void> {
+export async function openConnection(
+  connectionId: string,
+  channels: string[],
+  connectedAtMs: number,
+  writtenAtMs = Date.now(),
+): Promise<void> {
   const unique = [...new Set(channels)];
   await documentClient().send(
     new PutCommand({
@@ -51,7 +56,9 @@ export async function openConnection(connectionId: string, channels: string[], c
       Item: {
         ...connectionRowKey(connectionId),
         n: unique.length,
-        at: connectedAtMs,
+        // When the row was written, not when the upgrade began: a slow authorizer must not use up
+        // the window in which a 410 is taken for a handshake still in progress.
+        at: writtenAtMs,
         ttl: connectionTtl(connectedAtMs, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS),
       },
     }),

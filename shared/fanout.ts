@@ -18,6 +18,7 @@ import {
   CLEANUP_BUDGET_MS,
   CLEANUP_CONCURRENCY,
   DEFAULT_POST_CONCURRENCY,
+  ESTABLISHING_MAX_WAITS,
   ESTABLISHING_RETRY_FIRST_MS,
   ESTABLISHING_RETRY_MAX_MS,
   POST_BACKOFF_BASE_MS,
@@ -206,21 +207,27 @@ export async function deliverUntil(
       return;
     }
     if (outcome === 'gone') {
+      // A connection whose row cannot be read is not proven gone: retried like a failure, and
+      // never cleaned up on a guess (that would unsubscribe a connection about to go live).
       const young = await establishing(item.id).catch((error) => {
         logger.warn('could not read the connection row of a gone connection', { connectionId: item.id, error: (error as Error).name });
-        return false;
+        return undefined;
       });
-      if (young) {
+      if (young === true && item.handshakeWaits < ESTABLISHING_MAX_WAITS) {
         const wait = Math.min(ESTABLISHING_RETRY_MAX_MS, ESTABLISHING_RETRY_FIRST_MS * 2 ** item.handshakeWaits++);
         item.at = now() + wait;
         pushRetry(item);
         return;
       }
-      report.gone++;
-      goneIds.push(item.id);
-      return;
-    }
-    if (outcome === 'throttled') report.throttled++;
+      if (young === false) {
+        report.gone++;
+        goneIds.push(item.id);
+        return;
+      }
+      // Still "establishing" after every wait (a `$connect` that failed after writing its rows),
+      // or unreadable: handed on with the remainder, so a later hop decides once the row is old.
+      item.failures++;
+    } else if (outcome === 'throttled') report.throttled++;
     else item.failures++;
     item.attempts++;
     if (item.attempts >= maxAttempts || item.failures >= RETRY_FAILED_ATTEMPTS) {

@@ -43,6 +43,11 @@ export const CONNECT_SETTLE_MS = 30_000;
 /** Waits between posts to a connection still completing its handshake (doubling from the first). */
 export const ESTABLISHING_RETRY_FIRST_MS = 100;
 export const ESTABLISHING_RETRY_MAX_MS = 2_000;
+/**
+ * Waits for one connection's handshake per delivery: 100+200+400+800+1600+2000 ms is about 5 s,
+ * far more than a `$connect` that wrote its rows needs to return. Past them the post is handed on.
+ */
+export const ESTABLISHING_MAX_WAITS = 6;
 
 /** Budget window: PublishPerMinute, ReplayPerMinute and the principal budgets count per window. */
 export const BUDGET_WINDOW_SECONDS = 60;

@@ -48,7 +48,7 @@ describe('functions/fanout', () => {
 
   it('deletes the rows of a gone connection in its batch and counts it', async () => {
     const batch = loadEvent<FanoutBatch>('fanout');
-    await openConnection(batch.ids[1], ['news', 'sport'], Date.now() - 60_000); // long established
+    await openConnection(batch.ids[1], ['news', 'sport'], Date.now() - 60_000, Date.now() - 60_000); // long established
     backend.api.gone.add(batch.ids[1]);
     expect(await handler(batch)).to.deep.equal({ delivered: 3, gone: 1, failed: 0 });
     expect(await countSubscriptions(batch.ids[1])).to.equal(0);

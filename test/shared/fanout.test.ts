@@ -53,7 +53,7 @@ describe('fanout', () => {
 
     it("deletes the rows of a connection that answers 410, and not the sender's", async () => {
       await openConnection('sender=', ['lobby', 'other'], Date.now());
-      await openConnection('ghost=', ['lobby', 'other', 'third'], Date.now() - 60_000); // long established
+      await openConnection('ghost=', ['lobby', 'other', 'third'], Date.now() - 60_000, Date.now() - 60_000); // long established
       await openConnection('alive=', ['lobby'], Date.now());
       api.gone.add('ghost=');
       const report = await broadcast('lobby', '{"n":1}', { exclude: 'sender=', sleep: noSleep });
@@ -77,6 +77,25 @@ describe('fanout', () => {
       expect(api.frames('newborn=')).to.deep.equal([{ n: 3 }]);
       expect(await countSubscriptions('newborn=')).to.equal(1);
       expect(waits).to.deep.equal([100, 200, 400]);
+    });
+
+    it('never deletes a 410 connection whose row cannot be read, nor one still "establishing" after every wait', async () => {
+      await openConnection('unreadable=', ['limbo'], Date.now());
+      await openConnection('stuck=', ['limbo'], Date.now());
+      api.gone.add('unreadable=');
+      api.gone.add('stuck=');
+      const report = await broadcast('limbo', '{"n":4}', {
+        sleep: async () => {},
+        now: () => 0,
+        isEstablishing: async (id) => {
+          if (id === 'unreadable=') throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+          return true; // a $connect that failed after writing its rows: young for every wait
+        },
+      });
+      expect(report).to.include({ delivered: 0, gone: 0 });
+      expect(await countSubscriptions('unreadable=')).to.equal(1);
+      expect(await countSubscriptions('stuck=')).to.equal(1);
+      expect(report.failed).to.equal(2); // both handed on with the remainder, not dropped
     });
 
     it('retries a 429 until the post is delivered', async () => {
