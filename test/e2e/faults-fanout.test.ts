@@ -110,7 +110,7 @@ describe('gone-connection cleanup end to end (issue 10)', function () {
     const channels = ['lobby', ...Array.from({ length: 20 }, (_, i) => `side${i}`)];
     const stale = Array.from({ length: 800 }, (_, i) => `stale${String(i).padStart(4, '0')}AAAA=`);
     for (let i = 0; i < stale.length; i += 20)
-      await Promise.all(stale.slice(i, i + 20).map((id) => openConnection(id, channels, Date.now() - 3_600_000)));
+      await Promise.all(stale.slice(i, i + 20).map((id) => openConnection(id, channels, Date.now() - 3_600_000, Date.now() - 3_600_000)));
     const live = await stack.addVirtualConnections(200, { connect: true, queryStringParameters: { channels: 'lobby' } });
 
     // Act: one publish; watch the live subscribers' counters meanwhile.
