@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { scriptFlags } from './lib/cli.js';
 import { FANOUT_SVG, writeFanoutPlot } from './lib/fanout-plot.js';
 import type { FanoutResults } from './lib/results.js';
 import { REPO_ROOT } from './lib/stack-process.js';
@@ -22,25 +22,13 @@ Options:
   -h, --help     this text
 `;
 
-function flags() {
-  try {
-    return parseArgs({
-      options: {
-        in: { type: 'string', default: 'docs/fanout-results.json' },
-        out: { type: 'string', default: FANOUT_SVG },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    // An unknown or malformed option: say which, not where in node:util it was found.
-    process.stderr.write(`error: ${(error as Error).message} (see --help)\n`);
-    process.exit(2);
-  }
-}
-const values = flags();
-if (values.help) {
-  await new Promise((resolve) => process.stdout.write(HELP, resolve));
-  process.exit(0);
-}
+const values = await scriptFlags(
+  {
+    in: { type: 'string', default: 'docs/fanout-results.json' },
+    out: { type: 'string', default: FANOUT_SVG },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  HELP,
+);
 const results = JSON.parse(readFileSync(join(REPO_ROOT, String(values.in)), 'utf8')) as FanoutResults;
 process.stdout.write(`wrote ${writeFanoutPlot(results, join(REPO_ROOT, String(values.out)))}\n`);

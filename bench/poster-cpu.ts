@@ -22,7 +22,6 @@ import { Agent } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -31,6 +30,7 @@ import { FastPoster } from '../shared/fast-poster.js';
 import { type Poster, SdkPoster } from '../shared/poster.js';
 import { type AwsCredentials, ConnectionsSigner, escapeUri } from '../shared/sigv4.js';
 import type { EndpointCommand, EndpointStats } from './fake-endpoint.js';
+import { scriptFlags } from './lib/cli.js';
 
 const HELP = `Usage: npm run bench:poster -- [options]
 
@@ -49,33 +49,21 @@ Options:
   -h, --help             this text
 `;
 
-function flags() {
-  try {
-    return parseArgs({
-      options: {
-        n: { type: 'string', default: '20000' },
-        concurrency: { type: 'string', default: '200' },
-        bytes: { type: 'string', default: '2048' },
-        'latency-ms': { type: 'string', default: '15' },
-        rounds: { type: 'string', default: '3' },
-        warmup: { type: 'string', default: '2000' },
-        only: { type: 'string' },
-        'token-bytes': { type: 'string', default: '1000' },
-        tls: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    // An unknown or malformed option: say which, not where in node:util it was found.
-    process.stderr.write(`error: ${(error as Error).message} (see --help)\n`);
-    process.exit(2);
-  }
-}
-const values = flags();
-if (values.help) {
-  await new Promise((resolve) => process.stdout.write(HELP, resolve));
-  process.exit(0);
-}
+const values = await scriptFlags(
+  {
+    n: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '200' },
+    bytes: { type: 'string', default: '2048' },
+    'latency-ms': { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2000' },
+    only: { type: 'string' },
+    'token-bytes': { type: 'string', default: '1000' },
+    tls: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  HELP,
+);
 const N = Number(values.n);
 const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
