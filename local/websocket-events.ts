@@ -142,6 +142,9 @@ export function authorizerEvent(
   return {
     type: 'REQUEST',
     methodArn,
+    // Unlike the $connect integration's event, the authorizer's always has both query keys (`{}` when empty).
+    queryStringParameters: {},
+    multiValueQueryStringParameters: {},
     ...request,
     stageVariables: {},
     requestContext: requestContext(unauthorized, '$connect', 'CONNECT', now),
