@@ -7,6 +7,10 @@
  * behaviour one emulator gets wrong shows up as a difference. `MOTO_SERVER` is the `moto_server`
  * executable (default: `moto_server` on PATH). One moto server serves the whole mocha process
  * (it takes seconds to start); every `startDynamo` gets its own table name, so suites stay apart.
+ *
+ * Known differences (docs/local-stack.md): moto accepts two writes DynamoDB and dynalite refuse
+ * (two operations on one key in a BatchWriteItem, a GSI key of the wrong type), and is about
+ * three times slower, hence the longer timeout of `npm run test:moto`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, createServer } from 'node:net';
