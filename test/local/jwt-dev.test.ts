@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
+import { parseCliArgs } from '../../local/cli-options.js';
 import { openClient, refusedStatus } from '../helpers/ws-client.js';
 import { eventually, QUIET_ENV, REPO_ROOT, startTestStack, type TestStack } from './support.js';
 
@@ -109,6 +110,12 @@ describe('local jwt mode (dev secret, npm run token)', function () {
       );
       expect(message).to.match(/JWT_DEV_SECRET is shorter than 32 bytes/);
     });
+  });
+
+  it('npm run dev takes JWT_DEV_SECRET from its environment, and leaves it unset (generated) when empty', () => {
+    expect(parseCliArgs([], { JWT_DEV_SECRET: SECRET }).stack.jwtDevSecret).to.equal(SECRET);
+    expect(parseCliArgs([], { JWT_DEV_SECRET: '' }).stack).to.not.have.property('jwtDevSecret');
+    expect(parseCliArgs(['--help']).help).to.equal(true);
   });
 
   describe('npm run dev -- --parameter-overrides AuthMode=jwt', () => {
