@@ -35,6 +35,12 @@ Options:
   --dynamodb-endpoint <url>       use this DynamoDB instead of starting dynalite
   --built [dir]                   run the built bundles (default dir: .aws-sam/build, sam build's output)
   -h, --help                      this text
+
+Environment:
+  PORT                            the port, as --port
+  JWT_DEV_SECRET                  AuthMode=jwt with an HMAC secret: the secret tokens are signed with
+                                  (at least 32 bytes; default: a random one, printed at start).
+                                  Mint a token for it with: npm run token -- --sub alice --channels news
 `;
 
 /** Parsed command line: the stack's options, or a request for help. */
@@ -72,9 +78,10 @@ function port(flag: string, raw: string | undefined): number {
   return value;
 }
 
-/** Parses `argv` (without node and the script) with `env` for `PORT`. */
+/** Parses `argv` (without node and the script) with `env` for `PORT` and `JWT_DEV_SECRET`. */
 export function parseCliArgs(argv: string[], env: Record<string, string | undefined> = {}): CliOptions {
   const stack: CliOptions['stack'] = { port: env.PORT ? port('PORT', env.PORT) : DEFAULT_PORT };
+  if (env.JWT_DEV_SECRET) stack.jwtDevSecret = env.JWT_DEV_SECRET;
   let help = false;
   const overrides: string[] = [];
   for (let i = 0; i < argv.length; i++) {

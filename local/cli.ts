@@ -38,7 +38,26 @@ function readyLines(stack: LocalStack): string[] {
     `  DynamoDB       ${stack.dynamodbEndpoint}  (table ${tables || 'none'})`,
     `  demo page      ${stack.httpUrl}/`,
     `  control        ${stack.httpUrl}/_local/stats`,
+    ...jwtLines(stack),
   ];
+}
+
+/**
+ * AuthMode=jwt with an HMAC secret: how to get a token. A secret the stack generated is shown
+ * (nothing else knows it); one from the environment is not echoed (the shell that set it has it).
+ */
+function jwtLines(stack: LocalStack): string[] {
+  if (!stack.jwt) return [];
+  const { secret, issuer, audience } = stack.jwt;
+  const generated = process.env.JWT_DEV_SECRET !== secret;
+  const claims = `${issuer ? ` --issuer '${issuer}'` : ''}${audience ? ` --audience '${audience}'` : ''}`;
+  const command = `npm run token -- --sub alice --channels 'news user:alice' --publish news --ttl 1h${claims}`;
+  return generated
+    ? [
+        `  jwt            tokens signed with the generated JWT_DEV_SECRET=${secret} (set JWT_DEV_SECRET to keep one across restarts)`,
+        `  token          JWT_DEV_SECRET=${secret} ${command}`,
+      ]
+    : ['  jwt            tokens signed with JWT_DEV_SECRET (from the environment)', `  token          ${command}`];
 }
 
 async function main(): Promise<void> {

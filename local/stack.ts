@@ -8,6 +8,7 @@
  * const ws = new WebSocket(stack.url); // ws://127.0.0.1:<port>/dev
  * await stack.stop();
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,8 +64,16 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Run built bundles: `true` for `<template dir>/.aws-sam/build` (sam build's output), or a build directory. */
   built?: boolean | string;
+  /**
+   * AuthMode=jwt with an HMAC secret: the development secret the authorizer verifies tokens with,
+   * in place of the SSM parameter (there is no Parameter Store locally). Default: a random one,
+   * generated at start ({@link LocalStack.jwt} tells it). At least 32 bytes.
+   */
+  jwtDevSecret?: string;
   /** Added to every function's environment, last (tests use it to quiet Powertools). */
   environment?: Record<string, string>;
+  /** Per logical id: added to that function's template variables, before `environment` (`npm run invoke --env-vars`). */
+  functionEnvironment?: Record<string, Record<string, string>>;
   maxConnections?: number;
   /** The stack's own messages (default: stderr). */
   log?: (line: string) => void;
@@ -90,10 +99,53 @@ export interface LocalStack {
   code: Record<string, string>;
   registry: ConnectionRegistry;
   runtime: LambdaRuntime;
+  /**
+   * AuthMode=jwt with an HMAC secret: the development secret tokens must be signed with, and the
+   * issuer and audience the authorizer requires (as configured). Undefined otherwise (AuthMode=none,
+   * or a JWKS).
+   */
+  jwt?: LocalJwt;
   addVirtualConnections(count: number, options?: VirtualConnectOptions): Promise<string[]>;
   /** Starts every function now, those a new connection needs first (the CLI does it after the ready line). */
   warm(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** How tokens for the local stack's authorizer are minted (`npm run token` takes these). */
+export interface LocalJwt {
+  secret: string;
+  issuer?: string;
+  audience?: string;
+}
+
+/** Bytes of a generated development secret: HS256's minimum (RFC 7518 §3.2). */
+const DEV_SECRET_BYTES = 32;
+
+/**
+ * Whether a function verifies tokens with an HMAC secret: it declares JWT_SECRET_PARAMETER (the
+ * template gives it to the authorizer only), runs in AuthMode=jwt, and has no JWKS_URL (a dev
+ * secret next to a JWKS is refused as a key-type mix).
+ */
+function verifiesWithSecret(fn: FunctionModel): boolean {
+  const env = fn.environment;
+  return Object.hasOwn(env, 'JWT_SECRET_PARAMETER') && env.AUTH_MODE === 'jwt' && !env.JWKS_URL?.trim();
+}
+
+/** The dev secret and the claims the authorizer checks, when some function verifies with a secret. */
+function localJwt(model: StackModel, options: LocalStackOptions): LocalJwt | undefined {
+  const verifier = Object.values(model.functions).find(verifiesWithSecret);
+  if (!verifier) return undefined;
+  const secret = options.jwtDevSecret ?? randomBytes(DEV_SECRET_BYTES).toString('base64url');
+  // Refused here rather than by the authorizer, which would answer 500 to every connection.
+  if (Buffer.byteLength(secret) < DEV_SECRET_BYTES)
+    throw new LocalStackError(`JWT_DEV_SECRET is shorter than ${DEV_SECRET_BYTES} bytes (try: openssl rand -base64 48)`);
+  const nonEmpty = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
+  // `environment` is applied last and may set its own (tests do, some on purpose a bad one).
+  return {
+    secret: options.environment?.JWT_DEV_SECRET ?? secret,
+    issuer: nonEmpty(verifier.environment.JWT_ISSUER),
+    audience: nonEmpty(verifier.environment.JWT_AUDIENCE?.split(',')[0]),
+  };
 }
 
 /** Functions in the order a client meets them: `$connect`'s authorizer and integration, `$default`, the other routes, then the rest. */
@@ -129,8 +181,14 @@ function functionEnvironment(
   httpUrl: string,
   dynamodb: string,
   extra: Record<string, string>,
+  jwt: LocalJwt | undefined,
+  own: Record<string, string> | undefined,
 ): Record<string, string> {
   const local = localizer(model, httpUrl);
+  // The dev secret goes to the token verifier only, as the SSM read permission does when deployed.
+  // AIRWAVE_LOCAL=1 is what lets the authorizer use it at all (shared/auth/settings.ts): a
+  // deployed function never has it, so there it ignores a JWT_DEV_SECRET.
+  const devSecret: Record<string, string> = jwt && verifiesWithSecret(fn) ? { JWT_DEV_SECRET: jwt.secret, AIRWAVE_LOCAL: '1' } : {};
   const template = Object.fromEntries(Object.entries(fn.environment).map(([k, v]) => [k, local(v)]));
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -154,6 +212,8 @@ function functionEnvironment(
     _HANDLER: fn.handler,
     // Coverage tools (c8) then see the code the functions run, in their workers.
     ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
+    ...devSecret,
+    ...(own ?? {}),
     ...extra,
   };
 }
@@ -192,6 +252,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     : undefined;
   const entryOf = (fn: FunctionModel) => (buildDir ? builtEntry(fn, buildDir) : fn.sourceEntry);
   checkCode(model, entryOf, buildDir !== undefined);
+  const jwt = localJwt(model, options);
 
   const host = options.host ?? '127.0.0.1';
   const registry = new ConnectionRegistry();
@@ -200,7 +261,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const runtime = new LambdaRuntime({
     functions: model.functions,
     entryOf,
-    environmentOf: (fn) => functionEnvironment(fn, model, httpUrl, dynamodb?.endpoint ?? '', options.environment ?? {}),
+    environmentOf: (fn) =>
+      functionEnvironment(
+        fn,
+        model,
+        httpUrl,
+        dynamodb?.endpoint ?? '',
+        options.environment ?? {},
+        jwt,
+        options.functionEnvironment?.[fn.logicalId],
+      ),
     onLog: options.functionLog ?? ((id, line) => process.stdout.write(`[${id}] ${line}\n`)),
   });
   const connectThrottle = new TokenBucket(options.connectRate ?? DEFAULT_CONNECT_RATE, options.connectBurst);
@@ -322,6 +392,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     code,
     registry,
     runtime,
+    jwt,
     addVirtualConnections: (count, virtualOptions) => websocket.addVirtual(count, virtualOptions),
     warm: () => runtime.warm(warmOrder(model)),
     stop,

@@ -11,6 +11,10 @@ const MAX_ITEMS = 200;
 $('url').value = params.get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/dev`;
 $('token').value = params.get('token') ?? '';
 if (params.get('channel')) $('channel').value = params.get('channel');
+// The service subscribes every connection to its default channel at $connect (the template's
+// DefaultChannel), but the client only hands on messages of channels it joined itself: joining
+// it here is what makes those messages show. `?default=` (empty) joins none.
+const DEFAULT_CHANNEL = params.get('default') ?? 'default';
 
 let client;
 
@@ -88,6 +92,13 @@ function start() {
   client.on('gap', ({ channel, from, to }) => show(channel, 'gap', `messages #${from}-#${to} are no longer kept`, 'gap'));
   client.on('error', ({ code, message, channel }) => log(`error ${code}${channel ? ` on ${channel}` : ''}: ${message}`, 'error'));
   setState(client.state);
+  if (DEFAULT_CHANNEL) joinChannel(DEFAULT_CHANNEL);
+}
+
+/** Joins `channel` and gives it a message list; a refused join (forbidden, too many channels) is logged as an `error` event and its list removed. */
+function joinChannel(channel) {
+  client?.join(channel).catch(() => document.querySelector(`section[data-channel="${CSS.escape(channel)}"]`)?.remove());
+  channelList(channel);
 }
 
 $('connect-form').addEventListener('submit', (event) => {
@@ -109,9 +120,7 @@ $('channel-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const channel = $('channel').value.trim();
   try {
-    // A refused join (forbidden, too many channels) is also an `error` event, logged there.
-    client?.join(channel).catch(() => document.querySelector(`section[data-channel="${CSS.escape(channel)}"]`)?.remove());
-    channelList(channel);
+    joinChannel(channel);
   } catch (error) {
     log(error.message, 'error');
   }
