@@ -2,23 +2,28 @@ import { expect } from 'chai';
 import { resetClients } from '../../shared/clients.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { backoffMs, type DeliveryOptions, deliver, deliverUntil } from '../../shared/fanout.js';
+import { FastPoster } from '../../shared/fast-poster.js';
 import type { Poster } from '../../shared/poster.js';
 import { batchWrite, subscriberPages, subscriptionItem } from '../../shared/store.js';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../helpers/connections-endpoint.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
 
 const noSleep = async () => {};
-/** Delivers to a channel's subscribers as read from the table, through the SDK poster. */
-const broadcast = (channel: string, data: string, options: DeliveryOptions = {}) => deliver(subscriberPages(channel), data, options);
 
 describe('fanout', () => {
   let db: LocalDynamo;
   let api: ConnectionsEndpoint;
+  let poster: FastPoster;
+  /** Delivers to a channel's subscribers as read from the table, through the production poster. */
+  const broadcast = (channel: string, data: string, options: Partial<DeliveryOptions> = {}) =>
+    deliver(subscriberPages(channel), data, { poster, ...options });
   before(async () => {
     db = await startDynamo({ CHANNEL_SHARDS: '4' });
     api = await startConnectionsEndpoint();
+    poster = new FastPoster({ endpoint: api.url, maxSockets: 16 });
   });
   after(async () => {
+    await poster.close();
     resetClients();
     await api.stop();
     await db.stop();
