@@ -41,6 +41,7 @@ const UNIT = [
   'test/shared/auth/public-suffix.test.ts',
   'test/shared/auth/request.test.ts',
   'test/shared/auth/settings.test.ts',
+  'test/shared/config.test.ts',
   'test/shared/errors.test.ts',
   'test/shared/flood.test.ts',
   'test/shared/pacer.test.ts',

@@ -5,6 +5,7 @@
  * Misconfiguration throws: the authorizer then fails every connection with a 500 and logs why,
  * rather than guessing (an unknown AUTH_MODE must never fall back to the open mode).
  */
+import { readAuthMode } from '../config.js';
 import { isValidPattern } from '../policy.js';
 import { hasWildcardOrigin, type OriginAllowlist, parseAllowedOrigins, type WildcardCheck } from './origin.js';
 import { AuthConfigError } from './refusal.js';
@@ -120,8 +121,7 @@ function userChannels(raw: string | undefined): string[] {
  * ```
  */
 export function authSettings(env: NodeJS.ProcessEnv = process.env, isWildcardTooBroad?: WildcardCheck): AuthSettings {
-  const rawMode = nonEmpty(env.AUTH_MODE) ?? 'none';
-  if (rawMode !== 'none' && rawMode !== 'jwt') throw new AuthConfigError('AUTH_MODE must be none or jwt', 'AUTH_MODE');
+  const rawMode = readAuthMode(env);
   const base = {
     origins: parseAllowedOrigins(env.ALLOWED_ORIGINS, isWildcardTooBroad),
     allowMissingOrigin: env.ALLOW_MISSING_ORIGIN === 'true',
