@@ -17,6 +17,7 @@ const UNIT = [
   'test/bench/lib/control.test.ts',
   'test/bench/lib/fanout-plot.test.ts',
   'test/bench/lib/machine.test.ts',
+  'test/bench/lib/sdk-poster.test.ts',
   'test/bench/lib/stack-process.test.ts',
   'test/bench/lib/stats.test.ts',
   'test/bench/lib/subscribers.test.ts',
