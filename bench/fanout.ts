@@ -23,11 +23,10 @@ import { parseArgs } from 'node:util';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { buildStackModel } from '../local/stack-model.js';
-import { resetClients, setClients } from '../shared/clients.js';
+import { resetClients } from '../shared/clients.js';
 import { concurrencyFor } from '../shared/distribute.js';
 import { FastPoster } from '../shared/fast-poster.js';
 import { createPacer } from '../shared/pacer.js';
-import { SdkPoster } from '../shared/poster.js';
 import { messageFrameText } from '../shared/protocol.js';
 import { freshRound, postFromHere, publishThroughFunction } from './lib/broadcast.js';
 import { addVirtualConnections, invokeFunction } from './lib/control.js';
@@ -35,6 +34,7 @@ import { FANOUT_SVG, writeFanoutPlot } from './lib/fanout-plot.js';
 import { printFanoutTables } from './lib/fanout-report.js';
 import { createLoadGate, machineInfo } from './lib/machine.js';
 import type { FanoutResults, FanoutRun } from './lib/results.js';
+import { SdkPoster } from './lib/sdk-poster.js';
 import { REPO_ROOT, startStackProcess } from './lib/stack-process.js';
 import { formatCount, parseCounts, type ThrottleModel, throttleFloorMs } from './lib/stats.js';
 import { measureReadCost, useStackTable, writeSubscriptions } from './lib/subscribers.js';
@@ -203,9 +203,8 @@ async function runOne(n: number, context: { model: ThrottleModel; overrides: Rec
         maxAttempts: 1, // 429s are retried by deliver(), as in the fan-out
         requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) }),
       });
-      setClients({ management: client });
       try {
-        const poster = new SdkPoster();
+        const poster = new SdkPoster(client);
         await postFromHere(stack, warmIds, frame, { poster, concurrency });
         await freshRound(stack, refillMs);
         const sdk = await postFromHere(stack, ids, frame, { poster, concurrency });
@@ -214,7 +213,7 @@ async function runOne(n: number, context: { model: ThrottleModel; overrides: Rec
           `SDK path (here): last delivery ${sdk.lastDeliveryMs.toFixed(0)} ms (${run.sdk.ratio.toFixed(2)}x), ${sdk.cpuUsPerDelivery.toFixed(1)} µs CPU per delivery, exactly once: ${sdk.check.exactlyOnce}`,
         );
       } finally {
-        resetClients();
+        client.destroy();
       }
     }
     log(`stack RSS ${stack.rssKb()} KB`);

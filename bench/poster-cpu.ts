@@ -1,5 +1,5 @@
 /**
- * CPU per @connections post: the SDK path (shared/poster.ts SdkPoster, i.e.
+ * CPU per @connections post: the SDK path (bench/lib/sdk-poster.ts SdkPoster, i.e.
  * ApiGatewayManagementApiClient + PostToConnectionCommand over a sized keep-alive agent)
  * against shared/fast-poster.ts, side by side in one process, alternating, several rounds.
  *
@@ -25,12 +25,12 @@ import path from 'node:path';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { resetClients, setClients } from '../shared/clients.js';
 import { FastPoster } from '../shared/fast-poster.js';
-import { type Poster, SdkPoster } from '../shared/poster.js';
+import type { Poster } from '../shared/poster.js';
 import { type AwsCredentials, ConnectionsSigner, escapeUri } from '../shared/sigv4.js';
 import type { EndpointCommand, EndpointStats } from './fake-endpoint.js';
 import { scriptFlags } from './lib/cli.js';
+import { SdkPoster } from './lib/sdk-poster.js';
 
 const HELP = `Usage: npm run bench:poster -- [options]
 
@@ -156,7 +156,7 @@ async function postAll(poster: Poster, from: number, to: number): Promise<number
   return delivered;
 }
 
-/** The SDK path exactly as shared/poster.ts runs it, its agent sized to the concurrency. */
+/** The SDK path exactly as bench/lib/sdk-poster.ts runs it, its agent sized to the concurrency. */
 function sdkPoster(endpoint: string): { poster: Poster; close(): void } {
   const client = new ApiGatewayManagementApiClient({
     endpoint,
@@ -169,8 +169,7 @@ function sdkPoster(endpoint: string): { poster: Poster; close(): void } {
         : { httpAgent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) },
     ),
   });
-  setClients({ management: client });
-  return { poster: new SdkPoster(), close: () => resetClients() };
+  return { poster: new SdkPoster(client), close: () => client.destroy() };
 }
 
 function fastPoster(endpoint: string): { poster: Poster; close(): void } {

@@ -1,12 +1,49 @@
 /**
  * Deploy-time settings, read from the environment the template sets (Globals + per function).
- * Read lazily and cached per container; `resetConfig()` lets tests change the environment.
+ *
+ * One parser: {@link parseConfig} is pure (it takes the environment, so a test passes a plain
+ * object) and fails loudly on a bad value with a ConfigError naming the variable, never with a
+ * silent fallback. The authorizer's settings (shared/auth/settings.ts) read AUTH_MODE and their
+ * numbers through the same readers. {@link config} parses `process.env` lazily, once per
+ * container; `resetConfig()` lets tests change the environment.
  */
+import { ConfigError } from './errors.js';
+
+/** The environment a parser reads: `process.env`, or a plain object in a test. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export type AuthMode = 'none' | 'jwt';
+
+/** A variable's value with surrounding blanks removed, or undefined when unset or blank. */
+export const envValue = (env: Environment, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+};
+
+/**
+ * AUTH_MODE (the AuthMode parameter): `none` when unset, else exactly `none` or `jwt`. Anything
+ * else throws: a typo must never fall back to the open mode.
+ */
+export function readAuthMode(env: Environment): AuthMode {
+  const mode = envValue(env, 'AUTH_MODE') ?? 'none';
+  if (mode !== 'none' && mode !== 'jwt') throw new ConfigError('AUTH_MODE', 'AUTH_MODE must be none or jwt');
+  return mode;
+}
+
+/** A non-negative number, or `fallback` when unset or blank; anything else throws naming the variable. */
+export function readNumber(env: Environment, name: string, fallback: number): number {
+  const raw = envValue(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, `environment variable ${name} must be a non-negative number`);
+  return value;
+}
+
 export interface Config {
   tableName: string;
   channelIndex: string;
   connectionsEndpoint: string | undefined;
-  authMode: 'none' | 'jwt';
+  authMode: AuthMode;
   defaultChannel: string;
   maxMessageBytes: number;
   maxChannelsPerConnection: number;
@@ -40,22 +77,17 @@ export interface Config {
 
 let cached: Config | undefined;
 
-function num(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`environment variable ${name} must be a non-negative number`);
-  return value;
-}
-
-export function config(): Config {
-  if (cached) return cached;
-  const env = process.env;
-  cached = {
+/**
+ * Parses the settings from `env` (defaults as in the template's parameters). Throws a
+ * ConfigError naming the variable when one is malformed.
+ */
+export function parseConfig(env: Environment): Config {
+  const num = (name: string, fallback: number) => readNumber(env, name, fallback);
+  return {
     tableName: env.TABLE_NAME ?? 'airwave',
     channelIndex: env.CHANNEL_INDEX ?? 'byChannel',
     connectionsEndpoint: env.CONNECTIONS_ENDPOINT || undefined,
-    authMode: env.AUTH_MODE === 'jwt' ? 'jwt' : 'none',
+    authMode: readAuthMode(env),
     defaultChannel: env.DEFAULT_CHANNEL ?? 'default',
     maxMessageBytes: num('MAX_MESSAGE_BYTES', 16_384),
     maxChannelsPerConnection: num('MAX_CHANNELS_PER_CONNECTION', 50),
@@ -73,6 +105,11 @@ export function config(): Config {
     frameRateLimit: num('FRAME_RATE_LIMIT', 10),
     frameBurstLimit: Math.max(1, Math.floor(num('FRAME_BURST_LIMIT', 60))),
   };
+}
+
+/** This container's settings: {@link parseConfig} of `process.env`, parsed on first use and kept. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
   return cached;
 }
 

@@ -2,9 +2,11 @@
  * The `$connect` integration: joins the default channel (when the rights cover it) and
  * `?channels=` in one batch write, echoes the `airwave` subprotocol when the client offered it
  * (a browser carrying its token as a subprotocol must get one of its offers back, or it drops
- * the socket), and refuses the upgrade with a status code (400 bad channel list, 403 not
- * allowed) otherwise.
+ * the socket), and refuses the upgrade otherwise, with the status shared/auth/refusal.ts gives
+ * the refusal's code (400 bad channel list, 403 not allowed or too many channels).
  */
+
+import { AuthRefusedError, connectRefusalCode } from './auth/refusal.js';
 import { config } from './config.js';
 import { openConnection } from './connection-store.js';
 import { AirwaveError, ConnectRefusedError } from './errors.js';
@@ -34,7 +36,7 @@ export async function connect(event: WebSocketEvent): Promise<ConnectResult> {
     // it is not subscribed (it is not refused either; AuthMode=none's open rights cover it).
     const withDefault = defaultChannel && canJoin(ctx.rights, defaultChannel);
     const channels = [...new Set(withDefault ? [defaultChannel, ...requested] : requested)];
-    if (channels.length > maxChannelsPerConnection) throw new ConnectRefusedError(403, 'too many channels');
+    if (channels.length > maxChannelsPerConnection) throw new AuthRefusedError('too_many_channels');
     for (const channel of requested) assertCanJoin(ctx.rights, channel);
     // The connection row is written even with no channel: joins and budgets are conditional on it.
     await openConnection(ctx.connectionId, channels, ctx.connectedAt);
@@ -47,8 +49,10 @@ export async function connect(event: WebSocketEvent): Promise<ConnectResult> {
       return { statusCode: error.statusCode };
     }
     if (error instanceof AirwaveError) {
-      logger.warn('connect refused', { reason: error.code });
-      return { statusCode: error.code === 'forbidden' ? 403 : 400 };
+      // The status comes from shared/auth/refusal.ts, the one place that maps refusals to statuses.
+      const refusal = new AuthRefusedError(connectRefusalCode(error), { cause: error });
+      logger.warn('connect refused', { reason: refusal.code });
+      return { statusCode: refusal.statusCode };
     }
     logger.error('connect failed', error as Error);
     return { statusCode: 500 };

@@ -1,8 +1,16 @@
 /**
- * The one error taxonomy. Every refusal a client can see is an AirwaveError with a stable
- * `code` (listed in docs/protocol.md); anything else is turned into `internal_error` by
- * handler.ts, the only place that builds error frames, so no internal message or stack trace
- * ever reaches a client.
+ * The one error taxonomy. Every error this project throws on purpose extends {@link ServiceError},
+ * which takes `ErrorOptions`: the `cause` of a wrapped failure stays attached, so the logger
+ * prints it beside the message.
+ *
+ * Every refusal a client can see is an AirwaveError with a stable `code` (listed in
+ * docs/protocol.md); anything else is turned into `internal_error` by handler.ts, the only place
+ * that builds error frames, so no internal message or stack trace ever reaches a client.
+ * Refusals of `$connect` are ConnectRefusedErrors (an HTTP status, no frame); the rest
+ * (FanoutError, StoreWriteError, InvalidFanoutBatchError, ConfigError) are internal.
+ *
+ * Each class sets `name` itself: the bundles are minified, and a minified class name would not
+ * say anything in a log.
  */
 export type ErrorCode =
   | 'bad_json'
@@ -20,11 +28,19 @@ export type ErrorCode =
   | 'idempotency_conflict'
   | 'internal_error';
 
-export class AirwaveError extends Error {
+/** The base of the taxonomy: a message, a name, and the cause (if any) kept for the logs. */
+export class ServiceError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ServiceError';
+  }
+}
+
+export class AirwaveError extends ServiceError {
   readonly code: ErrorCode;
   /** Extra fields for the error frame (for example `channel`). Never internal details. */
   readonly details: Record<string, unknown>;
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
     super(message, options);
     this.name = 'AirwaveError';
     this.code = code;
@@ -136,21 +152,49 @@ export class IdempotencyConflictError extends AirwaveError {
   }
 }
 
-/** Thrown at $connect to refuse the upgrade with an HTTP status (API Gateway style). */
-export class ConnectRefusedError extends Error {
-  readonly statusCode: 401 | 403;
-  constructor(statusCode: 401 | 403, reason: string) {
-    super(reason);
+/**
+ * Thrown at $connect to refuse the upgrade with an HTTP status (API Gateway style). The status
+ * of each reason is decided in one place, shared/auth/refusal.ts (AuthRefusedError).
+ */
+export class ConnectRefusedError extends ServiceError {
+  readonly statusCode: 400 | 401 | 403;
+  constructor(statusCode: 400 | 401 | 403, reason: string, options?: ErrorOptions) {
+    super(reason, options);
     this.name = 'ConnectRefusedError';
     this.statusCode = statusCode;
   }
 }
 
-/** A delivery or storage step that could not complete after its retries. Internal only. */
-export class FanoutError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+/** A delivery step that could not complete after its retries. Internal only. */
+export class FanoutError extends ServiceError {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'FanoutError';
+  }
+}
+
+/**
+ * A batch write to the table that still had unprocessed items after its retries (the rows of a
+ * `$connect`, or a cleanup's deletes). Internal only: `$connect` answers 500.
+ */
+export class StoreWriteError extends ServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreWriteError';
+  }
+}
+
+/**
+ * A setting read from the environment is missing or malformed (shared/config.ts). The message
+ * names the variable and what it must be, never its value (it could be a secret).
+ */
+export class ConfigError extends ServiceError {
+  /** The environment variable at fault. */
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.variable = variable;
   }
 }
 
@@ -159,7 +203,7 @@ export class FanoutError extends Error {
  * `parseFanoutBatch`). Nothing is posted. Lambda reports it as the invocation's FunctionError
  * (errorType `InvalidFanoutBatchError`; `code` is stable, the message names the field).
  */
-export class InvalidFanoutBatchError extends Error {
+export class InvalidFanoutBatchError extends ServiceError {
   readonly code = 'invalid_fanout_batch';
   constructor(message: string) {
     super(message);

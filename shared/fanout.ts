@@ -26,7 +26,7 @@ import {
   POST_MAX_ATTEMPTS,
 } from './limits.js';
 import { logger } from './observability.js';
-import { type Poster, type PostOutcome, SdkPoster } from './poster.js';
+import type { Poster, PostOutcome } from './poster.js';
 
 export interface DeliveryReport {
   /** Posts that API Gateway accepted. */
@@ -40,7 +40,11 @@ export interface DeliveryReport {
 }
 
 export interface DeliveryOptions {
-  poster?: Poster;
+  /**
+   * Required, no default: the caller says which poster (the fan-out passes clients.ts'
+   * `bulkPoster()`), so the SDK's slower client can never end up on a path by omission.
+   */
+  poster: Poster;
   /** Posts in flight at once. */
   concurrency?: number;
   /** A connection not to deliver to (the sender of a sendmessage). */
@@ -89,7 +93,7 @@ export interface DeliveryOutcome {
 export async function deliver(
   pages: AsyncIterable<string[]> | Iterable<string[]>,
   data: string,
-  options: DeliveryOptions = {},
+  options: DeliveryOptions,
 ): Promise<DeliveryReport> {
   return (await deliverUntil(pages, data, options)).report;
 }
@@ -121,9 +125,9 @@ interface Pending {
 export async function deliverUntil(
   pages: AsyncIterable<string[]> | Iterable<string[]>,
   data: string,
-  options: DeliveryOptions = {},
+  options: DeliveryOptions,
 ): Promise<DeliveryOutcome> {
-  const poster = options.poster ?? new SdkPoster();
+  const poster = options.poster;
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;

@@ -12,8 +12,9 @@
  * - HTTP/1.1 is spoken directly over keep-alive sockets, one request at a time per socket (no
  *   pipelining: a 429 or a server close would take the queued requests with it), at most
  *   `maxSockets` sockets; node:http's ClientRequest/IncomingMessage objects cost more CPU
- *   than the whole signature. The response parser reads only what the outcome and socket
- *   reuse need: status, Content-Length or chunked framing, `Connection: close`.
+ *   than the whole signature. The response parser (shared/http-response-parser.ts) reads only
+ *   what the outcome and socket reuse need: status, Content-Length or chunked framing,
+ *   `Connection: close`.
  *
  * Outcomes as shared/poster.ts defines them: 2xx ok, 410 gone, 429 throttled, anything else
  * (403, 413, 5xx, a reset socket, a timeout) failed, which the fan-out retries.
@@ -21,14 +22,11 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { config } from './config.js';
+import { parseResponse } from './http-response-parser.js';
 import { DEFAULT_POST_CONCURRENCY, POST_TIMEOUT_MS } from './limits.js';
 import type { ConnectionCloser, Poster, PostOutcome } from './poster.js';
 import { type AwsCredentials, ConnectionsSigner, type ConnectionsSignerOptions, escapeUri, type SignedMessage } from './sigv4.js';
 
-/**
- * A post whose socket stays silent this long fails (the fan-out retries it); an idle socket
- * silent this long is closed. API Gateway answers a post in tens of milliseconds.
- */
 /**
  * An idle socket older than this is not reused. Its inactivity timer normally closes it first,
  * but after a Lambda freeze the timer has not run yet while the server (Node's default
@@ -48,6 +46,10 @@ export interface FastPosterOptions {
   credentials?: AwsCredentials | (() => AwsCredentials);
   /** Sockets at most; match the fan-out's concurrency (default DEFAULT_POST_CONCURRENCY). */
   maxSockets?: number;
+  /**
+   * A post whose socket stays silent this long fails (the fan-out retries it); an idle socket
+   * silent this long is closed (default POST_TIMEOUT_MS).
+   */
   timeoutMs?: number;
   /** Clock in epoch ms (tests). */
   now?: () => number;
@@ -354,56 +356,5 @@ export class FastPoster implements Poster, ConnectionCloser {
     if (!parsed.keepAlive || parsed.end !== data.length) this.fail(connection);
     else this.release(connection);
     resolve(outcomeOfStatus(parsed.status));
-  }
-}
-
-/** A complete response's status, where it ends, and whether the socket may carry another request. */
-interface ParsedResponse {
-  status: number;
-  end: number;
-  keepAlive: boolean;
-}
-
-const HEADER_END = Buffer.from('\r\n\r\n');
-
-/**
- * Parses one HTTP/1.1 response from the start of `data`, skipping 1xx interim responses. Only
- * framing is read (Content-Length or chunked); a response framed by the server closing is
- * taken as complete at once and the socket dropped.
- */
-export function parseResponse(data: Buffer): ParsedResponse | 'incomplete' | 'invalid' {
-  let start = 0;
-  for (;;) {
-    const headerEnd = data.indexOf(HEADER_END, start);
-    if (headerEnd < 0) return 'incomplete';
-    const head = data.toString('latin1', start, headerEnd);
-    const match = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-    if (!match) return 'invalid';
-    const status = Number(match[1]);
-    let bodyStart = headerEnd + 4;
-    if (status >= 100 && status < 200) {
-      start = bodyStart;
-      continue;
-    }
-    const keepAlive = !/\r\nconnection:[ \t]*close/i.test(head) && head.startsWith('HTTP/1.1');
-    if (status === 204 || status === 304) return { status, end: bodyStart, keepAlive };
-    if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head)) {
-      for (;;) {
-        const lineEnd = data.indexOf('\r\n', bodyStart);
-        if (lineEnd < 0) return 'incomplete';
-        const size = Number.parseInt(data.toString('latin1', bodyStart, lineEnd), 16); // ignores ;extensions
-        if (!Number.isFinite(size) || size < 0) return 'invalid';
-        if (size === 0) {
-          const trailersEnd = data.indexOf('\r\n', lineEnd + 2) === lineEnd + 2 ? lineEnd + 4 : data.indexOf(HEADER_END, lineEnd) + 4;
-          return trailersEnd < 4 || trailersEnd > data.length ? 'incomplete' : { status, end: trailersEnd, keepAlive };
-        }
-        bodyStart = lineEnd + 2 + size + 2;
-        if (bodyStart > data.length) return 'incomplete';
-      }
-    }
-    const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
-    if (!length) return { status, end: data.length, keepAlive: false }; // body runs to close: drop the socket
-    const end = bodyStart + Number(length[1]);
-    return end > data.length ? 'incomplete' : { status, end, keepAlive };
   }
 }

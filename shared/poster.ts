@@ -1,17 +1,14 @@
 /**
- * Posting one frame to one connection through API Gateway's @connections API.
+ * What posting one frame to one connection through API Gateway's @connections API can come to,
+ * and the interfaces the fan-out, replay and flood paths are written against. Types only: the
+ * implementation in production is shared/fast-poster.ts; the SDK's client, kept as a reference
+ * for the benchmark, is bench/lib/sdk-poster.ts. No import here, so no import cycle through it.
  *
  * A Poster reports what happened instead of throwing, so the fan-out can decide: `gone` (410:
  * the connection no longer exists; delete its rows), `throttled` (429: the account throttle or
  * the client's buffer; retry with backoff), `failed` (anything else, including timeouts, after
  * which the fan-out retries a bounded number of times).
- *
- * `SdkPoster` uses the SDK's client; the bulk fan-out path can swap in a faster implementation
- * of the same interface (shared/fast-poster.ts).
  */
-import { DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { managementClient } from './clients.js';
-
 export type PostOutcome = 'ok' | 'gone' | 'throttled' | 'failed';
 
 export interface Poster {
@@ -26,33 +23,4 @@ export interface Poster {
  */
 export interface ConnectionCloser {
   disconnect(connectionId: string): Promise<PostOutcome>;
-}
-
-/** Maps an SDK v3 error to an outcome. v3 errors carry `name` and `$metadata.httpStatusCode`, not v2's `statusCode`. */
-export function outcomeOfSdkError(error: unknown): PostOutcome {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e?.$metadata?.httpStatusCode;
-  if (e?.name === 'GoneException' || status === 410) return 'gone';
-  if (e?.name === 'LimitExceededException' || e?.name === 'ThrottlingException' || status === 429) return 'throttled';
-  return 'failed';
-}
-
-export class SdkPoster implements Poster, ConnectionCloser {
-  async post(connectionId: string, data: string): Promise<PostOutcome> {
-    try {
-      await managementClient().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
-      return 'ok';
-    } catch (error) {
-      return outcomeOfSdkError(error);
-    }
-  }
-
-  async disconnect(connectionId: string): Promise<PostOutcome> {
-    try {
-      await managementClient().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
-      return 'ok';
-    } catch (error) {
-      return outcomeOfSdkError(error);
-    }
-  }
 }

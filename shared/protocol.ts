@@ -2,7 +2,7 @@
  * Frames the service sends (docs/protocol.md). Pure: no AWS client. Every outgoing frame is
  * built here so the wire format has one definition.
  */
-import type { AirwaveError } from './errors.js';
+import type { AirwaveError, ErrorCode } from './errors.js';
 
 export type ServerFrame =
   | { type: 'joined'; channel: string; connectionId: string; seq?: number }
@@ -11,7 +11,7 @@ export type ServerFrame =
   | { type: 'replay'; channel: string; messages: unknown[]; skipped?: number[] }
   | { type: 'sent'; channel: string; id: string; seq?: number; ref?: string }
   | { type: 'pong' }
-  | { type: 'error'; code: string; message: string; [extra: string]: unknown };
+  | { type: 'error'; code: ErrorCode; message: string; [extra: string]: unknown };
 
 export const joinedFrame = (channel: string, connectionId: string, seq?: number): ServerFrame =>
   seq === undefined ? { type: 'joined', channel, connectionId } : { type: 'joined', channel, connectionId, seq };

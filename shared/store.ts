@@ -7,7 +7,7 @@
 import { BatchWriteCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './clients.js';
 import { config } from './config.js';
-import { FanoutError } from './errors.js';
+import { StoreWriteError } from './errors.js';
 import {
   channelShardKey,
   connectionIdFromKey,
@@ -43,7 +43,7 @@ export async function batchWrite(requests: Record<string, unknown>[]): Promise<v
   for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX_ITEMS) {
     let pending = requests.slice(i, i + BATCH_WRITE_MAX_ITEMS);
     for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > BATCH_WRITE_MAX_ATTEMPTS) throw new FanoutError(`${pending.length} writes still unprocessed after retries`);
+      if (attempt > BATCH_WRITE_MAX_ATTEMPTS) throw new StoreWriteError(`${pending.length} writes still unprocessed after retries`);
       const out = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
       pending = (out.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined) ?? [];
       if (pending.length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());

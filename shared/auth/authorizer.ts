@@ -15,12 +15,13 @@
  * naming the setting. Logs carry the reason, the principal and the token's source, never the
  * token, the Sec-WebSocket-Protocol header (which holds it) or the raw query string.
  */
+import { ConfigError } from '../errors.js';
 import { logger, metrics, redactQuery } from '../observability.js';
 import { canJoin, OPEN_RIGHTS, type Rights, rightsToContext } from '../policy.js';
 import { assertContextFits, rightsFromClaims, userChannelPatterns } from './claims.js';
 import { verificationKey } from './keys.js';
 import { isOriginAllowed } from './origin.js';
-import { AuthConfigError, AuthRefusedError } from './refusal.js';
+import { AuthRefusedError } from './refusal.js';
 import { type AuthorizerRequest, originOf, requestedChannels, type TokenSource, tokenOf } from './request.js';
 import { type AuthSettings, currentSettings } from './settings.js';
 import { KeyUnavailableError, verifyToken } from './verify.js';
@@ -144,9 +145,8 @@ export async function authorizer(event: AuthorizerEvent): Promise<AuthorizerResu
       throw new Error('Unauthorized');
     }
     // Not the client's doing: configuration, the key source, or a bug. The message names a
-    // setting or a failing service, never a secret (AuthConfigError, KeyUnavailableError).
-    const reason =
-      error instanceof AuthConfigError ? 'config_invalid' : error instanceof KeyUnavailableError ? 'key_unavailable' : 'internal';
+    // setting or a failing service, never a secret (ConfigError, KeyUnavailableError).
+    const reason = error instanceof ConfigError ? 'config_invalid' : error instanceof KeyUnavailableError ? 'key_unavailable' : 'internal';
     logger.error('authorizer failed', { reason, errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
     metrics.addMetric('AuthorizerErrors', 'Count', 1);
     // Anything but 'Unauthorized' becomes a 500; the message never reaches the client.

@@ -87,14 +87,19 @@ export function parseAllowedOrigins(raw: string | undefined, isTooBroad?: Wildca
     }
     const wildcard = /^([a-z]+:\/\/)\*\.(.+)$/i.exec(entry);
     const url = parseOrigin(wildcard ? `${wildcard[1]}${WILDCARD_LABEL}.${wildcard[2]}` : entry);
-    if (!url || url.hostname.includes('*')) throw new AuthConfigError(`ALLOWED_ORIGINS entry is not an origin: "${entry}"`);
+    if (!url || url.hostname.includes('*'))
+      throw new AuthConfigError(`ALLOWED_ORIGINS entry is not an origin: "${entry}"`, 'ALLOWED_ORIGINS');
     if (wildcard) {
       const domain = url.hostname.slice(WILDCARD_LABEL.length + 1);
       // `https://*.com`, `*.github.io` or `*.amazonaws.com` would let in pages anyone can host.
       // `*.localhost` is kept: browsers resolve those names to this machine only (RFC 6761).
       if (domain !== 'localhost') {
-        if (!isTooBroad) throw new AuthConfigError(`ALLOWED_ORIGINS wildcard cannot be checked against the public suffix list: "${entry}"`);
-        if (isTooBroad(domain)) throw new AuthConfigError(`ALLOWED_ORIGINS wildcard covers a public suffix: "${entry}"`);
+        if (!isTooBroad)
+          throw new AuthConfigError(
+            `ALLOWED_ORIGINS wildcard cannot be checked against the public suffix list: "${entry}"`,
+            'ALLOWED_ORIGINS',
+          );
+        if (isTooBroad(domain)) throw new AuthConfigError(`ALLOWED_ORIGINS wildcard covers a public suffix: "${entry}"`, 'ALLOWED_ORIGINS');
       }
       wildcards.push({ protocol: url.protocol, domain, port: url.port });
     } else {

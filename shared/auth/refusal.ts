@@ -6,7 +6,7 @@
  * throw `Error('Unauthorized')` (API Gateway answers 401). Any other throw becomes a 500, which
  * is what a broken key source or a misconfiguration gives: that is not the client's fault.
  */
-import { ConnectRefusedError } from '../errors.js';
+import { type AirwaveError, ConfigError, ConnectRefusedError } from '../errors.js';
 
 /** Refusals answered 401: no usable credential. */
 export type TokenRefusalCode =
@@ -33,11 +33,18 @@ export type TokenRefusalCode =
  */
 export type AccessRefusalCode = 'origin_not_allowed' | 'origin_missing' | 'channel_not_allowed' | 'rights_pattern_invalid';
 
-/** Every reason the authorizer refuses a connection. These codes are logged, never tokens. */
-export type RefusalCode = TokenRefusalCode | AccessRefusalCode;
+/**
+ * Refusals of the `$connect` route itself (shared/connect.ts), once the authorizer has allowed:
+ * a malformed `?channels=` entry (400), more channels than MaxChannelsPerConnection (403). A
+ * `?channels=` entry outside the rights is `channel_not_allowed`, as in the authorizer.
+ */
+export type RouteRefusalCode = 'channel_invalid' | 'too_many_channels';
+
+/** Every reason a connection is refused. These codes are logged, never tokens. */
+export type RefusalCode = TokenRefusalCode | AccessRefusalCode | RouteRefusalCode;
 
 /** The HTTP status each refusal becomes. The only place this mapping is written. */
-export const REFUSAL_STATUS: Readonly<Record<RefusalCode, 401 | 403>> = Object.freeze({
+export const REFUSAL_STATUS: Readonly<Record<RefusalCode, 400 | 401 | 403>> = Object.freeze({
   token_missing: 401,
   token_too_long: 401,
   token_ambiguous: 401,
@@ -56,7 +63,20 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalCode, 401 | 403>> = Object.f
   origin_missing: 403,
   channel_not_allowed: 403,
   rights_pattern_invalid: 403,
+  channel_invalid: 400,
+  too_many_channels: 403,
 });
+
+/**
+ * The refusal code of a route refusal met during `$connect`: a channel the rights do not cover
+ * (ForbiddenError) is `channel_not_allowed`, more channels than allowed is `too_many_channels`,
+ * any other (a malformed name) `channel_invalid`.
+ */
+export function connectRefusalCode(error: AirwaveError): RefusalCode {
+  if (error.code === 'forbidden') return 'channel_not_allowed';
+  if (error.code === 'too_many_channels') return 'too_many_channels';
+  return 'channel_invalid';
+}
 
 /**
  * A refused `$connect`: a ConnectRefusedError (the project's $connect refusal) that also carries
@@ -70,8 +90,8 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalCode, 401 | 403>> = Object.f
  */
 export class AuthRefusedError extends ConnectRefusedError {
   readonly code: RefusalCode;
-  constructor(code: RefusalCode) {
-    super(REFUSAL_STATUS[code], code);
+  constructor(code: RefusalCode, options?: ErrorOptions) {
+    super(REFUSAL_STATUS[code], code, options);
     this.name = 'AuthRefusedError';
     this.code = code;
   }
@@ -84,12 +104,12 @@ export class AuthRefusedError extends ConnectRefusedError {
  *
  * @example
  * ```ts
- * throw new AuthConfigError('AUTH_MODE must be none or jwt');
+ * throw new AuthConfigError('AUTH_MODE must be none or jwt', 'AUTH_MODE');
  * ```
  */
-export class AuthConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+export class AuthConfigError extends ConfigError {
+  constructor(message: string, variable: string) {
+    super(variable, message);
     this.name = 'AuthConfigError';
   }
 }

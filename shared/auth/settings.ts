@@ -5,6 +5,7 @@
  * Misconfiguration throws: the authorizer then fails every connection with a 500 and logs why,
  * rather than guessing (an unknown AUTH_MODE must never fall back to the open mode).
  */
+import { readAuthMode } from '../config.js';
 import { isValidPattern } from '../policy.js';
 import { hasWildcardOrigin, type OriginAllowlist, parseAllowedOrigins, type WildcardCheck } from './origin.js';
 import { AuthConfigError } from './refusal.js';
@@ -55,10 +56,11 @@ function jwksUrl(raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new AuthConfigError('JWKS_URL is not a URL');
+    throw new AuthConfigError('JWKS_URL is not a URL', 'JWKS_URL');
   }
   const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new AuthConfigError('JWKS_URL must use https');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    throw new AuthConfigError('JWKS_URL must use https', 'JWKS_URL');
   return url;
 }
 
@@ -69,19 +71,20 @@ function keySource(env: NodeJS.ProcessEnv): KeySource {
   const hmac = devSecret !== undefined || parameterName !== undefined;
   // One key type per stack: accepting both an HMAC secret and public keys is how
   // algorithm-confusion attacks start, and nothing needs it.
-  if (url && hmac) throw new AuthConfigError('set either JWKS_URL or an HMAC secret (JWT_SECRET_PARAMETER), not both');
+  if (url && hmac) throw new AuthConfigError('set either JWKS_URL or an HMAC secret (JWT_SECRET_PARAMETER), not both', 'JWKS_URL');
   if (url) return { kind: 'jwks', url: jwksUrl(url) };
   // Locally there is no Parameter Store: the dev secret, where allowed, wins over a parameter name.
   if (devSecret !== undefined) return { kind: 'dev', secret: devSecret };
   if (parameterName !== undefined) return { kind: 'ssm', parameterName };
-  throw new AuthConfigError('AUTH_MODE=jwt needs JWKS_URL or JWT_SECRET_PARAMETER');
+  throw new AuthConfigError('AUTH_MODE=jwt needs JWKS_URL or JWT_SECRET_PARAMETER', 'JWT_SECRET_PARAMETER');
 }
 
 /** A positive whole number of seconds, or the default when unset; anything else is a typo. */
 function maxLifetime(raw: string | undefined): number {
   const value = nonEmpty(raw);
   if (value === undefined) return DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
-  if (!/^[1-9][0-9]{0,9}$/.test(value)) throw new AuthConfigError('MAX_TOKEN_LIFETIME_SECONDS must be a positive whole number of seconds');
+  if (!/^[1-9][0-9]{0,9}$/.test(value))
+    throw new AuthConfigError('MAX_TOKEN_LIFETIME_SECONDS must be a positive whole number of seconds', 'MAX_TOKEN_LIFETIME_SECONDS');
   return Number(value);
 }
 
@@ -93,9 +96,10 @@ function maxLifetime(raw: string | undefined): number {
 function userChannels(raw: string | undefined): string[] {
   const patterns = [...new Set((raw ?? '').split(/\s+/).filter((p) => p.length > 0))];
   for (const pattern of patterns) {
-    if (!pattern.includes(SUB_PLACEHOLDER)) throw new AuthConfigError(`USER_CHANNELS pattern has no ${SUB_PLACEHOLDER}: "${pattern}"`);
+    if (!pattern.includes(SUB_PLACEHOLDER))
+      throw new AuthConfigError(`USER_CHANNELS pattern has no ${SUB_PLACEHOLDER}: "${pattern}"`, 'USER_CHANNELS');
     if (!isValidPattern(pattern.replaceAll(SUB_PLACEHOLDER, 'x')))
-      throw new AuthConfigError(`USER_CHANNELS pattern is not a valid channel pattern: "${pattern}"`);
+      throw new AuthConfigError(`USER_CHANNELS pattern is not a valid channel pattern: "${pattern}"`, 'USER_CHANNELS');
   }
   return patterns;
 }
@@ -117,8 +121,7 @@ function userChannels(raw: string | undefined): string[] {
  * ```
  */
 export function authSettings(env: NodeJS.ProcessEnv = process.env, isWildcardTooBroad?: WildcardCheck): AuthSettings {
-  const rawMode = nonEmpty(env.AUTH_MODE) ?? 'none';
-  if (rawMode !== 'none' && rawMode !== 'jwt') throw new AuthConfigError('AUTH_MODE must be none or jwt');
+  const rawMode = readAuthMode(env);
   const base = {
     origins: parseAllowedOrigins(env.ALLOWED_ORIGINS, isWildcardTooBroad),
     allowMissingOrigin: env.ALLOW_MISSING_ORIGIN === 'true',
@@ -135,6 +138,7 @@ export function authSettings(env: NodeJS.ProcessEnv = process.env, isWildcardToo
   if (key.kind === 'jwks' && (audience === undefined || audience.length === 0))
     throw new AuthConfigError(
       'JWKS_URL needs JWT_AUDIENCE (JwtAudience): without it, tokens the issuer signs for other applications are accepted',
+      'JWT_AUDIENCE',
     );
   return {
     mode: 'jwt',

@@ -8,6 +8,7 @@
  * checked against that public key.
  */
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { ServiceError } from '../errors.js';
 import { AuthRefusedError, type TokenRefusalCode } from './refusal.js';
 
 /** Algorithms accepted with an HMAC secret. */
@@ -49,8 +50,8 @@ export interface VerifyOptions {
  * Thrown when the key could not be obtained (JWKS endpoint down or invalid). Not the client's
  * fault: the authorizer answers 500 rather than telling a valid token it is invalid.
  */
-export class KeyUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+export class KeyUnavailableError extends ServiceError {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'KeyUnavailableError';
   }

@@ -10,7 +10,13 @@ export interface TestBackend {
   stop(): Promise<void>;
 }
 
+/** What startDynamo and startConnectionsEndpoint set besides the caller's own variables. */
+const HELPER_VARIABLES = ['TABLE_NAME', 'CHANNEL_INDEX', 'CONNECTIONS_ENDPOINT'];
+
 export async function startBackend(env: Record<string, string> = {}): Promise<TestBackend> {
+  // Restored on stop, not deleted: a variable the suite (or test/setup.ts) had set before must
+  // come back, or the next suite runs against a different environment than when run alone.
+  const saved = new Map([...HELPER_VARIABLES, ...Object.keys(env)].map((key) => [key, process.env[key]]));
   const db = await startDynamo(env);
   const api = await startConnectionsEndpoint();
   return {
@@ -20,7 +26,10 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Te
       resetClients();
       await api.stop();
       await db.stop();
-      for (const key of Object.keys(env)) delete process.env[key];
+      for (const [key, value] of saved) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
       resetConfig();
     },
   };

@@ -1,3 +1,4 @@
+import { cpus, totalmem } from 'node:os';
 import { expect } from 'chai';
 import { createLoadGate, machineInfo } from '../../../bench/lib/machine.js';
 
@@ -15,7 +16,8 @@ describe('bench/lib/machine', () => {
       const waits: number[] = [];
       const gate = createLoadGate(2, 600_000, { readLoad: () => [loads.shift() ?? 1, 0, 0], sleep: async (ms) => void waits.push(ms) });
       expect((await gate())[0]).to.equal(1.5);
-      expect(waits).to.have.length(2);
+      expect(waits).to.deep.equal([15_000, 15_000]); // one poll interval per high reading, no more
+      expect(loads).to.deep.equal([]); // it read the load again after each wait
     });
 
     it('stops waiting once the budget shared by all phases is spent, and reports the load it measured under', async () => {
@@ -29,11 +31,17 @@ describe('bench/lib/machine', () => {
   });
 
   describe('machineInfo', () => {
-    it('describes this machine', () => {
+    it('describes this machine as the OS reports it, dated now', () => {
+      const before = Date.now();
       const info = machineInfo();
-      expect(info.cpus).to.be.greaterThan(0);
+      expect(Object.keys(info).sort()).to.deep.equal(['cpuModel', 'cpus', 'date', 'memoryGb', 'node']);
+      expect(info.cpus).to.equal(cpus().length);
+      expect(info.cpuModel).to.equal(cpus()[0].model.trim());
       expect(info.node).to.equal(process.version);
-      expect(Date.parse(info.date)).to.not.be.NaN;
+      // GiB to one decimal: within half a tenth of what the OS says.
+      expect(Math.abs(info.memoryGb - totalmem() / 2 ** 30)).to.be.at.most(0.05);
+      expect(info.date).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Date.parse(info.date)).to.be.within(before, Date.now());
     });
   });
 });
