@@ -59,7 +59,7 @@ export function openClient(url: string, options: OpenOptions = {}): Promise<Test
         frames,
         send: (frame) => ws.send(JSON.stringify(frame)),
         sendRaw: (text) => ws.send(text),
-        next(predicate = () => true, timeoutMs = 5000) {
+        next(predicate = () => true, timeoutMs = 15_000) {
           const seen = frames.find(predicate);
           if (seen) {
             frames.splice(frames.indexOf(seen), 1);
