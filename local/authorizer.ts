@@ -2,15 +2,15 @@
  * API Gateway's side of a REQUEST Lambda authorizer on `$connect`: the identity-source check
  * made before calling it, and the reading of what it returns. Pure: no I/O.
  *
- * - A missing identity source answers 401 without calling the authorizer (which is why
- *   template.yaml declares none: browsers may carry their token elsewhere).
+ * - A missing or empty identity source answers 401 without calling the authorizer (which is
+ *   why template.yaml's is `context.connectionId`, never a header or query key: browsers may
+ *   carry their token elsewhere).
  * - The authorizer throwing `Error('Unauthorized')` answers 401; any other failure 500.
  * - Its policy must Allow `execute-api:Invoke` on the event's `methodArn` and not Deny it, or 403.
  * - Its `context` (string, number and boolean values only) plus `principalId` becomes
  *   `requestContext.authorizer` of every later event of the connection.
  */
 import type { InvokeResult } from './lambda-runtime.js';
-import type { UpgradeRequestInfo } from './websocket-events.js';
 
 /** API Gateway caps an authorizer's response. */
 export const AUTHORIZER_RESULT_MAX_BYTES = 8 * 1024;
@@ -22,18 +22,56 @@ export type AuthorizerDecision =
 
 const refuse = (status: 401 | 403 | 500, reason: string): AuthorizerDecision => ({ allow: false, status, reason });
 
+/** What API Gateway reads identity sources from: the authorizer's own event. */
+export interface IdentityValues {
+  headers?: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  stageVariables?: Record<string, string>;
+  requestContext?: Record<string, unknown>;
+}
+
 /**
- * True if an identity source (`route.request.header.X`, `route.request.querystring.y`) is
- * absent from the request. Header names match case-insensitively, query keys exactly.
+ * The forms an identity source of a WebSocket REQUEST authorizer may take (API Gateway V2's
+ * CreateAuthorizer: headers, query string parameters, stage variables and context parameters).
  */
-export function missingIdentitySource(sources: string[], request: UpgradeRequestInfo): boolean {
-  const headers = new Set(Object.keys(request.headers).map((h) => h.toLowerCase()));
+export const IDENTITY_SOURCE_PATTERN =
+  /^(?:route\.request\.(?:header|querystring)\.[A-Za-z0-9._$-]+|stageVariables\.[A-Za-z0-9._-]+|context\.[A-Za-z0-9._-]+)$/;
+
+/** The value an identity source names in a `$connect` request, or undefined. */
+export function identityValue(source: string, request: IdentityValues): unknown {
+  const header = /^route\.request\.header\.(.+)$/.exec(source);
+  if (header) {
+    // Header names match case-insensitively; the last value wins, as in `headers`.
+    const wanted = header[1].toLowerCase();
+    const key = Object.keys(request.headers ?? {}).findLast((h) => h.toLowerCase() === wanted);
+    return key === undefined ? undefined : request.headers?.[key];
+  }
+  const query = /^route\.request\.querystring\.(.+)$/.exec(source);
+  if (query) return ownValue(request.queryStringParameters, query[1]);
+  const stage = /^stageVariables\.(.+)$/.exec(source);
+  if (stage) return ownValue(request.stageVariables, stage[1]);
+  const context = /^context\.(.+)$/.exec(source);
+  if (context) {
+    // context.identity.sourceIp walks requestContext.identity.sourceIp.
+    let value: unknown = request.requestContext;
+    for (const key of context[1].split('.')) value = ownValue(value, key);
+    return value;
+  }
+  return undefined; // not an identity source API Gateway accepts (the stack model refuses those)
+}
+
+function ownValue(map: unknown, key: string): unknown {
+  return map !== null && typeof map === 'object' && Object.hasOwn(map, key) ? (map as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * True if an identity source is missing from the request: absent, null or empty, which is when
+ * API Gateway answers 401 without invoking the authorizer (CreateAuthorizer's IdentitySource).
+ */
+export function missingIdentitySource(sources: string[], request: IdentityValues): boolean {
   return sources.some((source) => {
-    const header = /^(?:route\.request|\$request)\.header\.(.+)$/i.exec(source);
-    if (header) return !headers.has(header[1].toLowerCase());
-    const query = /^(?:route\.request|\$request)\.querystring\.(.+)$/i.exec(source);
-    if (query) return request.queryStringParameters?.[query[1]] === undefined;
-    return false; // stage variables and context sources always exist locally
+    const value = identityValue(source, request);
+    return value === undefined || value === null || value === '';
   });
 }
 

@@ -87,11 +87,16 @@ export async function attemptConnect(
   if (!route) return { open: true, connected: true };
   let authorizer = connection.authorizer;
   if (route.authorizer && !options.skipAuthorizer) {
-    if (missingIdentitySource(route.authorizer.identitySources, request)) return { open: false, status: 401, message: 'Unauthorized' };
     const methodArn = connectMethodArn(model.region, model.accountId, model.api.apiId, model.api.stage);
+    const event = authorizerEvent(connection, request, methodArn, model.api.stageVariables);
+    // Checked against the event the authorizer would get: its headers, query, stage variables, requestContext.
+    if (missingIdentitySource(route.authorizer.identitySources, event)) {
+      log(`${route.authorizer.functionId} (authorizer): not called, an identity source is missing (401)`);
+      return { open: false, status: 401, message: 'Unauthorized' };
+    }
     const started = Date.now();
     const result = await Promise.race([
-      runtime.invoke(route.authorizer.functionId, authorizerEvent(connection, request, methodArn)),
+      runtime.invoke(route.authorizer.functionId, event),
       new Promise<'timeout'>((resolve) => setTimeout(resolve, INTEGRATION_TIMEOUT_MS, 'timeout').unref()),
     ]);
     const decision =

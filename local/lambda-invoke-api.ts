@@ -1,7 +1,7 @@
 /**
  * Lambda's Invoke API for every function of the template, on the same port, as
  * `sam local start-lambda` offers it for other APIs: `POST /2015-03-31/functions/{name}/invocations`
- * where name is the logical id (`PublishFunction`), the function name (`airwave-local-publish`)
+ * where name is the logical id (`PublishFunction`), the function name (`airwave-local-PublishFunction`)
  * or an ARN ending in it. So `aws lambda invoke --endpoint-url http://127.0.0.1:<port>`, the SDK's
  * `InvokeCommand`, and functions invoking each other (AWS_ENDPOINT_URL_LAMBDA) all work.
  *

@@ -4,7 +4,9 @@
  * authorizer, which routes send their function's response back (RouteResponses), the functions
  * and the DynamoDB tables. Adding a route to the template changes this model, never the code.
  */
+import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
+import { IDENTITY_SOURCE_PATTERN } from './authorizer.js';
 import { TemplateError } from './errors.js';
 import { type FunctionModel, findFunction, functionModels } from './function-model.js';
 import { Resolver } from './intrinsics.js';
@@ -29,7 +31,10 @@ export interface StackModelOptions {
 export interface AuthorizerModel {
   logicalId: string;
   functionId: string;
-  /** `route.request.querystring.token`, `route.request.header.Auth`...: if one is missing, 401 without calling it. */
+  /**
+   * `route.request.querystring.token`, `route.request.header.Auth`, `stageVariables.x`,
+   * `context.connectionId`: if one is missing or empty, 401 without calling it.
+   */
   identitySources: string[];
 }
 
@@ -53,6 +58,8 @@ export interface ApiModel {
   routeSelectionExpression: string;
   routeSelectionPath: string[];
   routes: Record<string, RouteModel>;
+  /** The stage's StageVariables (what `stageVariables.X` identity sources read). */
+  stageVariables: Record<string, string>;
 }
 
 /** A DynamoDB table and the CreateTable input that builds it. */
@@ -167,11 +174,19 @@ function authorizerOf(template: Template, resolver: Resolver, id: string, functi
   const at = (prop: string) => `Resources.${id}.Properties.${prop}`;
   const type = resolver.string(p.AuthorizerType, at('AuthorizerType'));
   if (type !== 'REQUEST') throw new TemplateError(at('AuthorizerType'), `${type} authorizers do not run locally (only REQUEST)`);
-  const sources = p.IdentitySource === undefined ? [] : resolver.resolve(p.IdentitySource, at('IdentitySource'));
+  const resolved = p.IdentitySource === undefined ? [] : resolver.resolve(p.IdentitySource, at('IdentitySource'));
+  // CloudFormation takes a list; API Gateway's own API also a comma-separated string.
+  const sources = (Array.isArray(resolved) ? resolved : [resolved]).flatMap((s) => String(s).split(',')).map((s) => s.trim());
+  for (const source of sources)
+    if (!IDENTITY_SOURCE_PATTERN.test(source))
+      throw new TemplateError(
+        at('IdentitySource'),
+        `"${source}" is not a WebSocket identity source (route.request.header.X, route.request.querystring.X, stageVariables.X, context.X)`,
+      );
   return {
     logicalId: id,
     functionId: functionOfUri(resolver.string(p.AuthorizerUri, at('AuthorizerUri')), functions, at('AuthorizerUri')),
-    identitySources: (Array.isArray(sources) ? sources : [sources]).map(String),
+    identitySources: sources,
   };
 }
 
@@ -189,6 +204,15 @@ function tablesOf(template: Template, resolver: Resolver, resources: LocalResour
     });
 }
 
+/**
+ * The UUID at the end of the local `AWS::StackId`: stable for a stack name, different between
+ * names, like CloudFormation's (the template names the fan-out worker after it).
+ */
+export function stackUuid(stackName: string): string {
+  const hex = createHash('sha256').update(`stack/${stackName}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
 /** Builds the model of a template for one set of options. */
 export function buildStackModel(options: StackModelOptions): StackModel {
   const templatePath = resolve(options.templatePath);
@@ -203,7 +227,7 @@ export function buildStackModel(options: StackModelOptions): StackModel {
     'AWS::AccountId': LOCAL_ACCOUNT_ID,
     'AWS::Partition': 'aws',
     'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::StackId': `arn:aws:cloudformation:${region}:${LOCAL_ACCOUNT_ID}:stack/${stackName}/00000000-0000-0000-0000-000000000000`,
+    'AWS::StackId': `arn:aws:cloudformation:${region}:${LOCAL_ACCOUNT_ID}:stack/${stackName}/${stackUuid(stackName)}`,
     'AWS::NotificationARNs': [] as string[],
   };
   const resolver = new Resolver(template, parameters, pseudo, resources);
@@ -229,6 +253,9 @@ export function buildStackModel(options: StackModelOptions): StackModel {
     options.stage ??
     (stages[0] ? resolver.string(stages[0][1].Properties?.StageName, `Resources.${stages[0][0]}.Properties.StageName`) : undefined);
   if (!stage) throw new TemplateError(`Resources.${apiLogicalId}`, 'the API has no AWS::ApiGatewayV2::Stage (or pass a stage)');
+  const stageVariables = stages[0]?.[1].Properties?.StageVariables;
+  const variables =
+    stageVariables === undefined ? {} : resolver.resolve(stageVariables, `Resources.${stages[0][0]}.Properties.StageVariables`);
 
   const functions = functionModels(template, dirname(templatePath), resolver, resources);
   const outputs: Record<string, string> = {};
@@ -253,6 +280,7 @@ export function buildStackModel(options: StackModelOptions): StackModel {
       routeSelectionExpression: expression,
       routeSelectionPath: selection[1].split('.'),
       routes: routesOf(template, resolver, resources, apiId, functions),
+      stageVariables: Object.fromEntries(Object.entries(variables as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
     },
     functions,
     tables: tablesOf(template, resolver, resources),

@@ -136,6 +136,7 @@ export function authorizerEvent(
   c: ConnectionInfo,
   request: UpgradeRequestInfo,
   methodArn: string,
+  stageVariables: Record<string, string> = {},
   now = Date.now(),
 ): Record<string, unknown> {
   const { authorizer: _none, ...unauthorized } = c;
@@ -146,7 +147,7 @@ export function authorizerEvent(
     queryStringParameters: {},
     multiValueQueryStringParameters: {},
     ...request,
-    stageVariables: {},
+    stageVariables,
     requestContext: requestContext(unauthorized, '$connect', 'CONNECT', now),
   };
 }

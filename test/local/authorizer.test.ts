@@ -55,11 +55,34 @@ describe('local/authorizer', () => {
   });
 
   describe('missingIdentitySource', () => {
-    const request = { headers: { Authorization: 'x' }, multiValueHeaders: {}, queryStringParameters: { token: 't' } };
+    const request = {
+      headers: { Authorization: 'x', 'X-Empty': '' },
+      queryStringParameters: { token: 't', blank: '' },
+      stageVariables: { gate: 'open' },
+      requestContext: { connectionId: 'L0SM9cOFvHcCIhw=', routeKey: '$connect', identity: { sourceIp: '127.0.0.1' } },
+    };
     it('finds headers case-insensitively and query keys exactly', () => {
       expect(missingIdentitySource(['route.request.header.authorization', 'route.request.querystring.token'], request)).to.equal(false);
       expect(missingIdentitySource(['route.request.querystring.Token'], request)).to.equal(true);
       expect(missingIdentitySource(['route.request.header.X-Key'], request)).to.equal(true);
+    });
+
+    it('counts an empty value as missing, as API Gateway does', () => {
+      expect(missingIdentitySource(['route.request.header.X-Empty'], request)).to.equal(true);
+      expect(missingIdentitySource(['route.request.querystring.blank'], request)).to.equal(true);
+    });
+
+    it('reads stage variables and context variables, nested ones included', () => {
+      expect(missingIdentitySource(['stageVariables.gate', 'context.connectionId', 'context.identity.sourceIp'], request)).to.equal(false);
+      expect(missingIdentitySource(['stageVariables.other'], request)).to.equal(true);
+      expect(missingIdentitySource(['context.authorizer.principalId'], request)).to.equal(true);
+      // Own properties only: a name on Object.prototype is no context variable.
+      expect(missingIdentitySource(['context.constructor'], request)).to.equal(true);
+    });
+
+    it('needs every listed source', () => {
+      expect(missingIdentitySource(['context.connectionId', 'route.request.header.X-Key'], request)).to.equal(true);
+      expect(missingIdentitySource([], request)).to.equal(false);
     });
   });
 });

@@ -36,7 +36,11 @@ describe('local/lambda-invoke-api', function () {
   });
 
   it("works with the SDK's InvokeCommand by logical id, function name and ARN", async () => {
-    const names = ['PublishFunction', 'airwave-local-publish', 'arn:aws:lambda:us-east-1:123456789012:function:airwave-local-publish'];
+    const names = [
+      'PublishFunction',
+      'airwave-local-PublishFunction',
+      'arn:aws:lambda:us-east-1:123456789012:function:airwave-local-PublishFunction',
+    ];
     for (const [i, FunctionName] of names.entries()) {
       const out = await lambda.send(new InvokeCommand({ FunctionName, Payload: json({ channel: 'announcements', message: `sdk ${i}` }) }));
       expect(out.StatusCode).to.equal(200);

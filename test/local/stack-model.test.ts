@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are written as the template writes them.
 import { expect } from 'chai';
 import { TemplateError } from '../../local/errors.js';
-import { buildStackModel } from '../../local/stack-model.js';
+import { buildStackModel, stackUuid } from '../../local/stack-model.js';
 import { REPO_ROOT, replaceAfter, routeResources, TEMPLATE, TemplateCopy, withResources } from './support.js';
 
 describe('local/stack-model', () => {
@@ -32,11 +32,35 @@ describe('local/stack-model', () => {
       expect(model.api.routes.$connect.authorizer).to.deep.include({ logicalId: 'ConnectAuthorizer', functionId: 'AuthorizerFunction' });
     });
 
+    it("reads the authorizer's identity source, one every $connect carries", () => {
+      expect(model.api.routes.$connect.authorizer?.identitySources).to.deep.equal(['context.connectionId']);
+    });
+
+    it('accepts the custom domain resources and shows their outputs that resolve locally', () => {
+      const parameterOverrides = {
+        CustomDomainName: 'ws.example.com',
+        CustomDomainCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0b7e2c1a-1111-2222-3333-444455556666',
+        CustomDomainHostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      };
+      const withDomain = buildStackModel({ templatePath: TEMPLATE, parameterOverrides });
+      expect(withDomain.outputs.CustomDomainUrl).to.equal('wss://ws.example.com');
+      // The management endpoint stays the execute-api one; the domain's regional target needs AWS.
+      expect(withDomain.outputs.ConnectionsUrl).to.equal(model.outputs.ConnectionsUrl);
+      expect(withDomain.outputs).to.not.have.property('CustomDomainTarget');
+      expect(Object.keys(withDomain.api.routes).sort()).to.deep.equal(Object.keys(model.api.routes).sort());
+      expect(model.outputs).to.not.have.property('CustomDomainUrl');
+    });
+
     it('merges Globals into each function environment and resolves names', () => {
       const fn = model.functions.SendMessageFunction;
-      expect(fn.name).to.equal('airwave-local-sendmessage');
+      // No FunctionName in the template: <stack>-<LogicalId>, as CloudFormation names it (without its suffix).
+      expect(fn.name).to.equal('airwave-local-SendMessageFunction');
       expect(fn.environment.TABLE_NAME).to.equal('airwave-local-Table');
-      expect(fn.environment.FANOUT_FUNCTION).to.equal('airwave-local-fanout');
+      // The worker is named from the stack id; publishers and the worker itself call it by that name.
+      expect(fn.environment.FANOUT_FUNCTION).to.equal(`airwave-fanout-${stackUuid('airwave-local')}`);
+      expect(model.functions.FanoutFunction.name).to.equal(fn.environment.FANOUT_FUNCTION);
+      expect(model.functions.FanoutFunction.environment.FANOUT_FUNCTION).to.equal(fn.environment.FANOUT_FUNCTION);
+      expect(model.functions.PublishFunction.environment.FANOUT_FUNCTION).to.equal(fn.environment.FANOUT_FUNCTION);
       expect(fn.environment.CONNECTIONS_ENDPOINT).to.equal(`https://${model.api.apiId}.execute-api.us-east-1.amazonaws.com/dev`);
       expect(fn.sourceEntry).to.equal(`${REPO_ROOT}functions/sendmessage/index.ts`);
       expect(fn.timeoutSeconds).to.equal(28);
@@ -55,7 +79,8 @@ describe('local/stack-model', () => {
 
     it('follows --stack-name into names and ARNs', () => {
       const other = buildStackModel({ templatePath: TEMPLATE, stackName: 'mine' });
-      expect(other.functions.PublishFunction.arn).to.equal('arn:aws:lambda:us-east-1:123456789012:function:mine-publish');
+      expect(other.functions.PublishFunction.arn).to.equal('arn:aws:lambda:us-east-1:123456789012:function:mine-PublishFunction');
+      expect(other.functions.FanoutFunction.name).to.not.equal(model.functions.FanoutFunction.name);
       expect(other.api.apiId).to.not.equal(model.api.apiId);
     });
 
@@ -77,6 +102,28 @@ describe('local/stack-model', () => {
       expect(model.api.routes.echo).to.deep.include({ functionId: 'EchoFunction', twoWay: true });
       // CodeUri ./ is relative to the template: the copy's directory.
       expect(model.functions.EchoFunction.sourceEntry).to.equal(`${copy.dir}/echo.ts`);
+    });
+
+    it('refuses an identity source API Gateway would not accept', () => {
+      copy = new TemplateCopy((t) => t.replace('IdentitySource: [context.connectionId]', 'IdentitySource: [$request.header.Auth]'));
+      expect(() => buildStackModel({ templatePath: copy?.path as string })).to.throw(
+        TemplateError,
+        'Resources.ConnectAuthorizer.Properties.IdentitySource: "$request.header.Auth" is not a WebSocket identity source',
+      );
+    });
+
+    it('splits a comma-separated IdentitySource and reads the stage variables', () => {
+      copy = new TemplateCopy((t) =>
+        replaceAfter(
+          t.replace('IdentitySource: [context.connectionId]', 'IdentitySource: "route.request.header.X-Key, stageVariables.gate"'),
+          '  Stage:',
+          '      AutoDeploy: true',
+          '      AutoDeploy: true\n      StageVariables:\n        gate: open',
+        ),
+      );
+      const changed = buildStackModel({ templatePath: copy.path });
+      expect(changed.api.routes.$connect.authorizer?.identitySources).to.deep.equal(['route.request.header.X-Key', 'stageVariables.gate']);
+      expect(changed.api.stageVariables).to.deep.equal({ gate: 'open' });
     });
 
     it('names the integration whose type cannot run locally', () => {

@@ -1,5 +1,16 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { replaceAfter, routeResources, startTestStack, TemplateCopy, TestClient, type TestStack, withResources } from './support.js';
+import {
+  REPO_ROOT,
+  replaceAfter,
+  routeResources,
+  startTestStack,
+  TemplateCopy,
+  TestClient,
+  type TestStack,
+  withResources,
+} from './support.js';
 
 const FUNCTIONS: Record<string, string> = {
   'echo.ts': `export const handler = async (event: unknown) => ({ statusCode: 200, body: JSON.stringify({ type: 'echo', event }) });`,
@@ -122,6 +133,81 @@ describe('local/stack', function () {
       expect(refused?.status).to.equal(403);
       const allowed = await TestClient.connect(stack.url, [], { origin: 'https://good.example' });
       allowed.close();
+    });
+  });
+
+  describe("the $connect authorizer's identity sources", () => {
+    /** The real authorizer, wrapped to write one line per invocation to `calls.log` beside the template. */
+    const countingAuthorizer = (dir: string) => `import { appendFileSync } from 'node:fs';
+import { handler as real } from '${REPO_ROOT}functions/authorizer/index.ts';
+export const handler = async (event: unknown, context: unknown) => {
+  appendFileSync('${join(dir, 'calls.log')}', 'call\\n');
+  return real(event as never, context as never);
+};`;
+    const calls = (copy: TemplateCopy) => {
+      const log = join(copy.dir, 'calls.log');
+      return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0;
+    };
+    /** template.yaml with another IdentitySource, and its authorizer counting its invocations. */
+    const withCountingAuthorizer = (identitySource: string) => {
+      const copy = new TemplateCopy((text) =>
+        text.replace('IdentitySource: [context.connectionId]', `IdentitySource: [${identitySource}]`),
+      );
+      const entry = copy.file('counting-authorizer.ts', countingAuthorizer(copy.dir));
+      // The authorizer's CodeUri is the repository; an absolute entry point stays the copy's file.
+      const text = readFileSync(copy.path, 'utf8');
+      copy.file(
+        'template.yaml',
+        replaceAfter(text, '  AuthorizerFunction:', 'EntryPoints: [functions/authorizer/index.ts]', `EntryPoints: [${entry}]`),
+      );
+      return copy;
+    };
+
+    describe('a header source (route.request.header.X-Gate)', () => {
+      let copy: TemplateCopy;
+      let stack: TestStack;
+      before(async () => {
+        copy = withCountingAuthorizer('route.request.header.X-Gate');
+        stack = await startTestStack({ templatePath: copy.path });
+      });
+      after(async () => {
+        await stack.stop();
+        copy.remove();
+      });
+
+      it('answers 401 without invoking the authorizer when the header is missing or empty', async () => {
+        expect((await failure(TestClient.connect(stack.url)))?.status).to.equal(401);
+        expect((await failure(TestClient.connect(stack.url, [], { headers: { 'X-Gate': '' } })))?.status).to.equal(401);
+        expect(calls(copy)).to.equal(0);
+        expect(stack.registry.real).to.equal(0);
+      });
+
+      it('invokes the authorizer when the header is there', async () => {
+        const client = await TestClient.connect(stack.url, [], { headers: { 'x-gate': 'open' } });
+        client.close();
+        expect(calls(copy)).to.equal(1);
+      });
+    });
+
+    describe("template.yaml's source (context.connectionId)", () => {
+      let copy: TemplateCopy;
+      let stack: TestStack;
+      before(async () => {
+        copy = withCountingAuthorizer('context.connectionId');
+        stack = await startTestStack({ templatePath: copy.path });
+      });
+      after(async () => {
+        await stack.stop();
+        copy.remove();
+      });
+
+      it('is present on every $connect: the authorizer runs whether the token comes by query, subprotocol or not at all', async () => {
+        const plain = await TestClient.connect(stack.url);
+        const byQuery = await TestClient.connect(`${stack.url}?token=not-checked-in-none-mode`);
+        const bySubprotocol = await TestClient.connect(stack.url, ['airwave', 'not-checked-in-none-mode']);
+        for (const client of [plain, byQuery, bySubprotocol]) client.close();
+        expect(calls(copy)).to.equal(3);
+      });
     });
   });
 

@@ -139,8 +139,9 @@ describe('template.yaml IAM and permissions', () => {
       for (const s of statements.filter((x) => x.actions.some((a) => a.startsWith('lambda:')))) {
         expect(INVOKES_FANOUT, s.owner).to.include(s.owner);
         expect(s.actions, s.owner).to.deep.equal(['lambda:InvokeFunction']);
+        // The worker's name, built from the stack id (test/template/deploy.test.ts resolves it).
         expect(s.resources, s.owner).to.deep.equal([
-          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-fanout',
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:airwave-fanout-${StackUuid}',
         ]);
       }
     });
@@ -187,10 +188,14 @@ describe('template.yaml IAM and permissions', () => {
   });
 
   describe('the $connect authorizer', () => {
-    it('has no identity source, so tokens carried in Sec-WebSocket-Protocol reach it', () => {
+    it('has only an identity source every $connect carries, so tokens in Sec-WebSocket-Protocol or ?token= both reach it', () => {
       const props = template.Resources.ConnectAuthorizer.Properties;
       expect(props.AuthorizerType).to.equal('REQUEST');
-      expect(props.IdentitySource).to.equal(undefined);
+      // A header or query source would make API Gateway answer 401 without calling the authorizer
+      // whenever the token came the other way (test/local/stack.test.ts shows both).
+      expect(props.IdentitySource).to.deep.equal(['context.connectionId']);
+      // No result caching (HTTP APIs only): the authorizer decides every $connect itself.
+      expect(props.AuthorizerResultTtlInSeconds).to.equal(undefined);
     });
 
     it('guards the $connect route', () => {
