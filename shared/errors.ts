@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'replay_incomplete'
   | 'publish_in_progress'
   | 'idempotency_conflict'
+  /** Storage did not answer within the request's deadline (shared/deadline.ts): retry after `retryAfter` s. */
+  | 'unavailable'
   | 'internal_error';
 
 export class AirwaveError extends Error {
