@@ -519,6 +519,13 @@ export class Client implements AirwaveClient {
         this.emitter.emit('joined', { channel, seq: frame.seq });
         for (const [resolve] of this.joinWaiters.get(channel) ?? []) resolve({ channel, seq: frame.seq });
         this.joinWaiters.delete(channel);
+        // Joined, but the replay was refused (budget spent): `seq` is the channel's latest, not
+        // where this client is. Ask again for the rest once the service says it may.
+        if (raw.replay === 'refused' && seq.needsRepair()) {
+          const retryAfter = typeof raw.retryAfter === 'number' && raw.retryAfter > 0 ? raw.retryAfter : 1;
+          // The check below keeps this timer (it only arms one when none is set).
+          this.repairs.retryAfter(seq, Math.min(retryAfter, 60) * 1000);
+        }
         break;
       case 'left':
         link.leaving.delete(channel);
