@@ -11,7 +11,7 @@ import { spend } from '../../shared/budgets.js';
 import { bulkPoster } from '../../shared/clients.js';
 import { config } from '../../shared/config.js';
 import { joinChannel, leaveChannel } from '../../shared/connection-store.js';
-import { GRACE_MS, isUnavailable, withGrace } from '../../shared/deadline.js';
+import { GRACE_MS, isUnavailable, UnavailableError, withGrace } from '../../shared/deadline.js';
 import { AirwaveError, TooManyChannelsError } from '../../shared/errors.js';
 import { frameForError, messageRoute } from '../../shared/handler.js';
 import { logger } from '../../shared/observability.js';
@@ -32,7 +32,9 @@ export const handler = messageRoute(async (ctx) => {
   const since = optionalSeq(body.since, 'since');
   assertCanJoin(ctx.rights, channel);
   const limit = config().maxChannelsPerConnection;
-  const outcome = await joinChannel(ctx.connectionId, channel, ctx.connectedAt, limit);
+  const outcome = await joinChannel(ctx.connectionId, channel, ctx.connectedAt, limit).catch((error: unknown) => {
+    throw unavailableFor(channel, error);
+  });
   if (outcome === 'full') throw new TooManyChannelsError(limit, channel); // logged at WARN by the wrapper
   if (outcome === 'gone') return undefined; // $disconnect ran meanwhile: no one to answer
   try {
@@ -61,9 +63,15 @@ export const handler = messageRoute(async (ctx) => {
     // Storage failed after the subscription was written: the client is told the join failed
     // (`unavailable`), so the subscription must not stay (a later join of it would be 'already').
     if (outcome === 'joined' && isUnavailable(error)) await undoSubscription(ctx.connectionId, channel);
-    throw error;
+    throw unavailableFor(channel, error);
   }
 });
+
+/** A storage failure as `unavailable` naming the channel (the client matches it to its join); other errors as they are. */
+function unavailableFor(channel: string, error: unknown): unknown {
+  if (error instanceof AirwaveError && error.code !== 'unavailable') return error;
+  return isUnavailable(error) ? new UnavailableError(undefined, { channel }, { cause: error }) : error;
+}
 
 /** Leaves `channel` again under a fresh GRACE_MS; a failure is logged (the row expires by TTL). */
 async function undoSubscription(connectionId: string, channel: string): Promise<void> {

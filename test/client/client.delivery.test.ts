@@ -175,6 +175,22 @@ describe('client delivery', () => {
       expect(h.delivered('news')).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
     });
 
+    it('joins again after an unavailable answer (the service undid the join), after 1-3 times its retryAfter', () => {
+      h = harness({ random: () => 0.5 });
+      h.client.join('news');
+      const socket = h.last();
+      socket.accept();
+      socket.push({ type: 'error', code: 'unavailable', message: 'retry later', channel: 'news', retryAfter: 1 });
+      const joins = () => socket.actions('joinchannel').filter((f) => f.channel === 'news');
+      h.clock.tick(1_900);
+      expect(joins()).to.have.length(1);
+      h.clock.tick(200); // 1 s x (1 + 2 x 0.5)
+      expect(joins()).to.have.length(2);
+      socket.push({ type: 'joined', channel: 'news', connectionId: 'c=', seq: 4 });
+      socket.push(message('news', 5));
+      expect(h.delivered('news')).to.deep.equal([5]);
+    });
+
     it('turns a history_gap error into a gap event once its grace ends, and carries on after the gap', () => {
       afterDrop();
       const socket = reconnect(h);

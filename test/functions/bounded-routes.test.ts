@@ -74,7 +74,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
     const { result, ms } = await timed(proxy, () =>
       join(messageEvent('joinchannel', { action: 'joinchannel', channel: 'h' }, 'hang-join=')),
     );
-    expect(frameOf(result)).to.include({ type: 'error', code: 'unavailable', retryAfter: 1 });
+    expect(frameOf(result)).to.include({ type: 'error', code: 'unavailable', retryAfter: 1, channel: 'h' });
     expect(ms).to.be.within(DEADLINE_MS - 50, DEADLINE_MS + GRACE_MS + 500);
     const sub = await backend.db.doc.send(new GetCommand({ TableName: backend.db.tableName, Key: { pk: 'c#hang-join=', sk: 'm#h' } }));
     expect(sub.Item).to.equal(undefined);
