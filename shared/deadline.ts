@@ -65,8 +65,14 @@ export class Deadline {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private end: number;
-  constructor(at: number, now = Date.now()) {
+  /**
+   * Until when a grace after this deadline may last ({@link withGrace}): the route's answer goes
+   * out at the latest then (shared/handler.ts), so no undo may write later.
+   */
+  graceEnd: number;
+  constructor(at: number, now = Date.now(), graceEnd = at + GRACE_MS) {
     this.end = at;
+    this.graceEnd = graceEnd;
     this.arm(now);
   }
   private arm(now: number): void {
@@ -98,6 +104,7 @@ export class Deadline {
   moveTo(at: number, now = Date.now()): void {
     if (this.controller.signal.aborted) return;
     this.end = at;
+    this.graceEnd = at + GRACE_MS;
     this.arm(now);
   }
   /** Stops the timer (the invocation is over). */
@@ -117,7 +124,8 @@ export const currentDeadline = (): Deadline | undefined => storage.getStore();
  */
 export async function withDeadline<T>(at: number, fn: () => Promise<T>): Promise<T> {
   const outer = storage.getStore();
-  const deadline = new Deadline(outer ? Math.min(outer.at, at) : at);
+  const end = outer ? Math.min(outer.at, at) : at;
+  const deadline = new Deadline(end, Date.now(), Math.min(outer?.graceEnd ?? Number.POSITIVE_INFINITY, end + GRACE_MS));
   try {
     return await storage.run(deadline, fn);
   } finally {
@@ -126,11 +134,14 @@ export async function withDeadline<T>(at: number, fn: () => Promise<T>): Promise
 }
 
 /**
- * Runs `fn` under a fresh deadline `ms` from now, ignoring an expired enclosing one: for undoing
- * a half-done write after the deadline passed, before the route answers. Nothing else may use it.
+ * Runs `fn` under a fresh deadline `ms` from now (but never past the enclosing deadline's
+ * `graceEnd`), ignoring that the enclosing one expired: for undoing a half-done write after the
+ * deadline passed, before the route answers. Nothing else may use it.
  */
 export async function withGrace<T>(ms: number, fn: () => Promise<T>): Promise<T> {
-  const deadline = new Deadline(Date.now() + ms);
+  // Never past the enclosing deadline's grace end: by then the client has its answer.
+  const end = Math.min(Date.now() + ms, storage.getStore()?.graceEnd ?? Number.POSITIVE_INFINITY);
+  const deadline = new Deadline(end, Date.now(), end);
   try {
     return await storage.run(deadline, fn);
   } finally {

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { deadlineBoundDynamoDB } from '../../shared/clients.js';
 import {
   currentDeadline,
+  GRACE_MS,
   isUnavailable,
   routeDeadline,
   routeDeadlineMs,
@@ -46,6 +47,8 @@ describe('shared/deadline', () => {
       await sleep(250);
       expect(currentDeadline()?.expired).to.equal(true);
       expect(await withGrace(500, () => withinDeadline(async () => 'undone'))).to.equal('undone');
+      // Never past the deadline plus GRACE_MS: the route's answer goes out then, and no undo after it.
+      await withGrace(60_000, async () => expect(currentDeadline()?.at).to.equal(outer + GRACE_MS));
     });
   });
 
