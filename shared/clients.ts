@@ -11,10 +11,11 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { config } from './config.js';
+import { currentDeadline, UnavailableError, withinDeadline } from './deadline.js';
 import { FastPoster } from './fast-poster.js';
 import {
   DEFAULT_POST_CONCURRENCY,
@@ -27,7 +28,7 @@ import type { Poster } from './poster.js';
 
 /** The slice of the Lambda client the fan-out uses (async invoke of the worker). */
 export interface LambdaInvoker {
-  send(command: unknown): Promise<{ StatusCode?: number }>;
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<{ StatusCode?: number }>;
 }
 
 export interface Clients {
@@ -66,14 +67,64 @@ export function boundedHandler(connectionTimeout: number, requestTimeout: number
   return new NodeHttpHandler({ connectionTimeout, requestTimeout, throwOnRequestTimeout: true });
 }
 
+/** Attempts per DynamoDB call (the SDK's standard retry mode, with its backoff), within the invocation's deadline. */
+export const DYNAMODB_MAX_ATTEMPTS = 8;
+
+type HttpHandlerLike = NodeHttpHandler;
+
 /**
- * DynamoDB keeps the SDK's retries (8 attempts) and no request timeout: bounding them (0.5 s
- * connect, 1 to 3 s per request, 3 to 8 attempts, a 5 to 9 s budget per call) turned the local
- * emulator's slow answers under 1,000 concurrent joins into `internal_error` answers for joins
- * whose write had gone through (test/e2e/abuse-budgets.test.ts). docs/delivery.md, "Bounded time".
+ * A request handler that gives every attempt the current invocation's deadline
+ * (shared/deadline.ts): an attempt in flight when it passes is aborted, and no attempt starts
+ * after it. There is no fixed per-request timeout: under load single calls are slow while the
+ * invocation as a whole is in time (docs/delivery.md, "Time budgets").
  */
+export class DeadlineRequestHandler {
+  constructor(private readonly inner: HttpHandlerLike = new NodeHttpHandler()) {}
+  get metadata() {
+    return this.inner.metadata;
+  }
+  handle(request: Parameters<HttpHandlerLike['handle']>[0], options: Parameters<HttpHandlerLike['handle']>[1] = {}) {
+    const deadline = currentDeadline();
+    if (!deadline) return this.inner.handle(request, options);
+    if (deadline.expired) return Promise.reject(new UnavailableError());
+    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal as AbortSignal, deadline.signal]) : deadline.signal;
+    return this.inner.handle(request, { ...options, abortSignal });
+  }
+  updateHttpClientConfig(key: never, value: never): void {
+    this.inner.updateHttpClientConfig(key, value);
+  }
+  httpHandlerConfigs() {
+    return this.inner.httpHandlerConfigs();
+  }
+  destroy(): void {
+    this.inner.destroy();
+  }
+}
+
+/**
+ * A DynamoDB client bounded by the invocation's deadline: each attempt through
+ * {@link DeadlineRequestHandler}, and the whole call (retries and their backoff included) raced
+ * against the deadline, so it answers `unavailable` when the deadline passes. The document
+ * client and Powertools' persistence layer built on it share its middleware stack.
+ */
+export function deadlineBoundDynamoDB(options: DynamoDBClientConfig = {}): DynamoDBClient {
+  const client = new DynamoDBClient({
+    maxAttempts: DYNAMODB_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: new DeadlineRequestHandler(),
+    ...options,
+  });
+  client.middlewareStack.add((next) => (args) => withinDeadline(() => next(args)), {
+    step: 'initialize',
+    priority: 'high',
+    name: 'airwaveDeadline',
+  });
+  return client;
+}
+
+/** The document client over {@link deadlineBoundDynamoDB}. */
 export function documentClient(): DynamoDBDocumentClient {
-  clients.ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }), {
+  clients.ddb ??= DynamoDBDocumentClient.from(deadlineBoundDynamoDB(), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return clients.ddb;
@@ -120,8 +171,14 @@ export async function invokeAsync(functionName: string, payload: unknown): Promi
     maxAttempts: LAMBDA_MAX_ATTEMPTS,
     requestHandler: boundedHandler(LAMBDA_CONNECT_TIMEOUT_MS, LAMBDA_REQUEST_TIMEOUT_MS),
   }) as LambdaInvoker;
-  const out = await clients.lambda.send(
-    new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }),
+  const lambda = clients.lambda;
+  // Also bounded by the invocation's deadline: a hand-off after the caller was told the request
+  // failed would be work it does not know about.
+  const out = await withinDeadline((abortSignal) =>
+    lambda.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }),
+      abortSignal ? { abortSignal } : undefined,
+    ),
   );
   if (out.StatusCode !== 202) throw new Error(`async invoke answered ${out.StatusCode}`);
 }

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './clients.js';
 import { config } from './config.js';
+import { GRACE_MS, withGrace } from './deadline.js';
 import {
   CONNECTION_SORT_KEY,
   connectionKey,
@@ -30,6 +31,7 @@ import {
   subscriptionSortKey,
 } from './keys.js';
 import { BUDGET_WINDOW_SECONDS, CONNECT_SETTLE_MS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
+import { logger } from './observability.js';
 import { batchWrite, subscriptionItem } from './store.js';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -102,18 +104,6 @@ export async function isEstablishing(connectionId: string, now = Date.now()): Pr
   return typeof at === 'number' && now - at < CONNECT_SETTLE_MS;
 }
 
-async function subscriptionToken(connectionId: string, channel: string): Promise<string | undefined> {
-  const out = await documentClient().send(
-    new GetCommand({
-      TableName: config().tableName,
-      Key: { pk: connectionKey(connectionId), sk: subscriptionSortKey(channel) },
-      ConsistentRead: true,
-      ProjectionExpression: 'j',
-    }),
-  );
-  return out.Item?.j as string | undefined;
-}
-
 async function subscriptionExists(connectionId: string, channel: string): Promise<boolean> {
   const out = await documentClient().send(
     new GetCommand({
@@ -168,7 +158,8 @@ export type JoinOutcome = 'joined' | 'already' | 'full' | 'gone';
  * The subscription carries this join's token `j`, and the write also succeeds when the row holds
  * the same token: the SDK retries a write whose answer was lost, and that retry must not count as
  * "already subscribed" (giving back a slot the subscription holds would let the count drift low,
- * and the cap with it). A write that fails otherwise is settled by reading the row back.
+ * and the cap with it). A join that fails after step 1 (its write or its re-read failed, or the
+ * invocation's deadline passed) is undone before it is reported: see {@link undoJoin}.
  */
 export async function joinChannel(connectionId: string, channel: string, connectedAtMs: number, max: number): Promise<JoinOutcome> {
   const { tableName } = config();
@@ -199,17 +190,60 @@ export async function joinChannel(connectionId: string, channel: string, connect
       }),
     );
   } catch (error) {
-    // The slot holds no subscription of this join unless the row carries its token.
-    const written = !isConditionFailed(error) && (await subscriptionToken(connectionId, channel).catch(() => undefined)) === token;
-    if (!written) await addChannelCount(connectionId, -1);
-    if (isConditionFailed(error)) return 'already';
+    if (isConditionFailed(error)) {
+      await addChannelCount(connectionId, -1);
+      return 'already';
+    }
+    // The write failed (or its answer was lost, or the deadline cut it): the join is answered as
+    // failed, so it must leave neither its subscription nor its slot behind.
+    await undoJoin(connectionId, channel, token);
     throw error;
   }
-  if (!(await connectionExists(connectionId))) {
+  let exists: boolean;
+  try {
+    exists = await connectionExists(connectionId);
+  } catch (error) {
+    // Written, but not known to outlive `$disconnect`, and the client is told the join failed.
+    await undoJoin(connectionId, channel, token);
+    throw error;
+  }
+  if (!exists) {
     await deleteSubscription(connectionId, channel);
     return 'gone';
   }
   return 'joined';
+}
+
+/**
+ * Undoes a join that is about to be reported as failed: deletes its subscription if the row holds
+ * this join's token (a row of an earlier join stays) and gives its slot back. It runs under a
+ * fresh GRACE_MS (the invocation's deadline may have passed: that is often why the join failed)
+ * and never throws: if storage does not answer now either, the row expires by its TTL (the
+ * connection's, at most 2 h 15 min), and the next publish's 410 or `$disconnect` removes it.
+ * A write whose answer was lost may still land after this read: the same TTL bounds it.
+ */
+async function undoJoin(connectionId: string, channel: string, token: string): Promise<void> {
+  try {
+    await withGrace(GRACE_MS, async () => {
+      try {
+        await documentClient().send(
+          new DeleteCommand({
+            TableName: config().tableName,
+            Key: { pk: connectionKey(connectionId), sk: subscriptionSortKey(channel) },
+            ConditionExpression: 'attribute_not_exists(pk) OR j = :token',
+            ExpressionAttributeValues: { ':token': token },
+          }),
+        );
+      } catch (error) {
+        // Another join's subscription (written before this one's): it stays, with its own slot.
+        if (!isConditionFailed(error)) throw error;
+      }
+      // This join took a slot in step 1 whatever became of its row.
+      await addChannelCount(connectionId, -1);
+    });
+  } catch (error) {
+    logger.warn('could not undo a failed join; its row expires by TTL', { channel, error: (error as Error)?.name });
+  }
 }
 
 /** Leaves one channel; idempotent. Frees the slot only when a subscription was really deleted. */

@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'replay_incomplete'
   | 'publish_in_progress'
   | 'idempotency_conflict'
+  /** Storage did not answer within the request's deadline (shared/deadline.ts): retry after `retryAfter` s. */
+  | 'unavailable'
   | 'internal_error';
 
 /** The base of the taxonomy: a message, a name, and the cause (if any) kept for the logs. */

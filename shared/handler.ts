@@ -9,6 +9,7 @@
  */
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { type Config, config } from './config.js';
+import { GRACE_MS, isUnavailable, routeDeadline, UnavailableError, withDeadline } from './deadline.js';
 import { AirwaveError } from './errors.js';
 import { closeFloodingConnection, FrameLimiter } from './flood.js';
 import { flushMetrics, logger, metrics } from './observability.js';
@@ -87,6 +88,11 @@ export function ipBudgetKey(ip: string): string {
  * and route only: the error's message may quote the client's input (an unknown action's name).
  */
 export function frameForError(error: unknown, route?: string): ServerFrame {
+  // Storage too slow or throttled (the deadline passed, the SDK gave up): the client may retry.
+  if (!(error instanceof AirwaveError) && isUnavailable(error)) {
+    logger.warn('storage unavailable', { name: (error as Error)?.name, route });
+    error = new UnavailableError(undefined, {}, { cause: error });
+  }
   if (error instanceof AirwaveError) {
     // A budget refusal says which budget (publish or replay) and whose (connection or principal).
     const budget = error.code === 'rate_limited' ? { budget: error.details.budget, scope: error.details.scope } : {};
@@ -117,7 +123,7 @@ export function messageRoute(route: (ctx: RouteContext) => Promise<ServerFrame |
     return limiter;
   }
 
-  return async function handler(event: WebSocketEvent): Promise<RouteResult> {
+  return async function handler(event: WebSocketEvent, context?: { getRemainingTimeInMillis?: () => number }): Promise<RouteResult> {
     const connectionId = event.requestContext?.connectionId;
     const routeKey = event.requestContext?.routeKey;
     logger.appendKeys({ connectionId, routeKey });
@@ -130,7 +136,7 @@ export function messageRoute(route: (ctx: RouteContext) => Promise<ServerFrame |
         if (verdict === 'flood' && !(await closeFloodingConnection(connectionId, routeKey))) frameLimiter().closeFailed(connectionId);
         return { statusCode: 200 };
       }
-      frame = await route(routeContext(event));
+      frame = await runBounded(routeDeadline(context), () => route(routeContext(event)));
     } catch (error) {
       frame = frameForError(error, routeKey);
     } finally {
@@ -138,6 +144,25 @@ export function messageRoute(route: (ctx: RouteContext) => Promise<ServerFrame |
     }
     return frame === undefined ? { statusCode: 200 } : { statusCode: 200, body: JSON.stringify(frame) };
   };
+}
+
+/**
+ * Runs a route under its deadline (shared/deadline.ts). Every storage call fails once the
+ * deadline passes, so a route normally ends on its own right after it (having undone a
+ * half-done write within GRACE_MS); should it still be busy (a post in flight) at the deadline
+ * plus GRACE_MS, the client is answered `unavailable` anyway and nothing it starts later can
+ * reach storage.
+ */
+async function runBounded<T>(at: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnavailableError()), Math.max(0, at + GRACE_MS - Date.now()));
+  });
+  try {
+    return await Promise.race([withDeadline(at, fn), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export type { APIGatewayProxyResultV2 };

@@ -5,7 +5,7 @@
 import type { AirwaveError, ErrorCode } from './errors.js';
 
 export type ServerFrame =
-  | { type: 'joined'; channel: string; connectionId: string; seq?: number }
+  | { type: 'joined'; channel: string; connectionId: string; seq?: number; replay?: 'refused'; retryAfter?: number }
   | { type: 'left'; channel: string }
   | { type: 'message'; channel: string; message: unknown; id: string; seq?: number }
   | { type: 'replay'; channel: string; messages: unknown[]; skipped?: number[] }
@@ -13,8 +13,18 @@ export type ServerFrame =
   | { type: 'pong' }
   | { type: 'error'; code: ErrorCode; message: string; [extra: string]: unknown };
 
-export const joinedFrame = (channel: string, connectionId: string, seq?: number): ServerFrame =>
-  seq === undefined ? { type: 'joined', channel, connectionId } : { type: 'joined', channel, connectionId, seq };
+/**
+ * The join ack. `refusedReplay`: the join asked for a replay (`since`) that its budget refused;
+ * the ack then says so (`replay: "refused"`, `retryAfter` seconds), so that its `seq` (the
+ * channel's latest) is not taken to mean the client has caught up to it.
+ */
+export const joinedFrame = (channel: string, connectionId: string, seq?: number, refusedReplay?: { retryAfter: number }): ServerFrame => ({
+  type: 'joined',
+  channel,
+  connectionId,
+  ...(seq === undefined ? {} : { seq }),
+  ...(refusedReplay ? { replay: 'refused' as const, retryAfter: refusedReplay.retryAfter } : {}),
+});
 
 export const leftFrame = (channel: string): ServerFrame => ({ type: 'left', channel });
 

@@ -17,8 +17,9 @@
 import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { deadlineBoundDynamoDB } from './clients.js';
 import { BadRequestError } from './errors.js';
 import { logger } from './observability.js';
 
@@ -86,7 +87,8 @@ export function setIdempotencyClient(next: DynamoDBClient | undefined): void {
 }
 
 function rawClient(): DynamoDBClient {
-  client ??= new DynamoDBClient({ maxAttempts: 8 });
+  // Bounded by the invocation's deadline like every DynamoDB call (shared/clients.ts).
+  client ??= deadlineBoundDynamoDB();
   return client;
 }
 

@@ -12,6 +12,7 @@
  * with every (channel, message) either in `published` (id, seq) or in `unpublished`.
  */
 import { config } from './config.js';
+import { currentDeadline, GRACE_MS, isUnavailable, UnavailableError, withDeadline, withinDeadline } from './deadline.js';
 import { AirwaveError, BadRequestError, IdempotencyConflictError, PublishInProgressError } from './errors.js';
 import { flushMetrics, logger, metrics } from './observability.js';
 import { newMessageId, type Published, publish } from './publish.js';
@@ -67,6 +68,11 @@ export interface PublishResponse extends Counts {
   unpublished: UnpublishedItem[];
   /** The answer of an earlier invocation with the same idempotencyKey (nothing was posted now). */
   replayed?: true;
+  /**
+   * `unavailable` when the request stopped because storage was too slow or throttled (a message's
+   * PUBLISH_MESSAGE_BUDGET_MS passed): retry, with the same idempotencyKey, after a second.
+   */
+  code?: 'unavailable';
   /** With a single channel and message: its id and seq, for convenience. */
   id?: string;
   seq?: number;
@@ -82,6 +88,13 @@ const MAX_MESSAGES_PER_REQUEST = 100;
 export const DEADLINE_RESERVE_MS = 3_000;
 /** Without a Lambda context (tests, scripts): the lock lasts this long, as PublishFunction's Timeout. */
 const DEFAULT_TIME_MS = 120_000;
+/**
+ * The most one message's publish may take (seq, history, subscribers, hand-offs, the publisher's
+ * own posts: as a `sendmessage`, docs/delivery.md "Time budgets"), and the most taking the
+ * idempotency lock may take. A DynamoDB that hangs is answered `unavailable` after this, not
+ * after the function's whole Timeout.
+ */
+export const PUBLISH_MESSAGE_BUDGET_MS = 20_000;
 /** A repeat that finds the key in progress polls with this backoff until the first answers. */
 const IN_PROGRESS_POLL_MS = [250, 500, 1_000, 2_000];
 
@@ -137,7 +150,7 @@ async function runPublish(req: ParsedPublishRequest, opts: RunOptions): Promise<
   const published: PublishedItem[] = [];
   const unpublished: UnpublishedItem[] = [];
   const totals: Counts = { delivered: 0, gone: 0, failed: 0, subscribers: 0, dispatched: 0 };
-  let stopped: 'failed' | 'deadline' | undefined;
+  let stopped: 'failed' | 'deadline' | 'unavailable' | undefined;
   let slowest = 0;
   for (const channel of channels) {
     const earlier = opts.earlier?.get(channel) ?? [];
@@ -154,7 +167,8 @@ async function runPublish(req: ParsedPublishRequest, opts: RunOptions): Promise<
       }
       const started = Date.now();
       try {
-        const p = await publish(channel, messages[index], undefined, id ?? newMessageId());
+        const messageId = id ?? newMessageId();
+        const p = await withDeadline(Date.now() + PUBLISH_MESSAGE_BUDGET_MS, () => publish(channel, messages[index], undefined, messageId));
         const counts: Counts = {
           delivered: p.delivered,
           gone: p.gone,
@@ -167,19 +181,27 @@ async function runPublish(req: ParsedPublishRequest, opts: RunOptions): Promise<
         opts.progress?.record(channel, index, p.seq);
       } catch (error) {
         // Stop here: going on would publish later messages before this one on its retry.
-        logger.error('publish failed; stopping the request here', { channel, index, error: error as Error });
-        stopped = 'failed';
+        stopped = isUnavailable(error) ? 'unavailable' : 'failed';
+        if (stopped === 'unavailable')
+          logger.warn('storage unavailable; stopping the request here', { channel, index, error: (error as Error)?.name });
+        else logger.error('publish failed; stopping the request here', { channel, index, error: error as Error });
         unpublished.push({ channel, index, ...(id ? { id } : {}), status: 'failed' });
       }
       slowest = Math.max(slowest, Date.now() - started);
     }
   }
-  await opts.progress?.flush();
+  // Storage that just stopped answering must not hold the answer up to the Timeout: the rows
+  // written so far are kept, the rest only makes a retry re-send (under the same ids).
+  if (stopped === 'unavailable')
+    await withDeadline(Date.now() + GRACE_MS, () => withinDeadline(async () => opts.progress?.flush())).catch(() => {});
+  else await opts.progress?.flush();
   const complete = unpublished.length === 0;
   if (!complete) {
     logger.warn('publish incomplete', { reason: stopped, published: published.length, unpublished: unpublished.length });
   }
-  return withTotals({ complete, published, unpublished }, totals);
+  const response = withTotals({ complete, published, unpublished }, totals);
+  if (stopped === 'unavailable') response.code = 'unavailable';
+  return response;
 }
 
 /**
@@ -217,18 +239,27 @@ function fromStored(stored: StoredAnswer, req: ParsedPublishRequest, digest: str
 async function publishOnce(input: Record<string, unknown>, req: ParsedPublishRequest, clock: InvocationClock): Promise<PublishResponse> {
   const digest = requestDigest(req.idempotencyKey as string, req.channels, req.messages);
   let ours: PublishResponse | undefined;
+  // Taking the lock (Powertools' record) gets at most PUBLISH_MESSAGE_BUDGET_MS; once taken, the
+  // deadline moves to the invocation's, which the record's final write then also runs under.
+  const invocationAt = currentDeadline()?.at ?? Date.now() + clock.getRemainingTimeInMillis();
   const run = idempotentPublish(async () => {
+    currentDeadline()?.moveTo(invocationAt);
     const earlier = await readProgress(digest, req.channels);
     const progress = new ProgressLog(digest, earlier);
     ours = await runPublish(req, { clock, digest, progress, earlier });
     // Throwing makes Powertools drop its record, so a retry runs again and resumes from the
     // progress rows instead of being answered with this incomplete report.
-    if (!ours.complete) throw new Error('incomplete');
+    if (!ours.complete) {
+      // Dropping the record is one more storage call: under a storage that does not answer, give
+      // it GRACE_MS (the record then stays in progress until its lock expires; a retry waits).
+      if (ours.code === 'unavailable') currentDeadline()?.moveTo(Date.now() + GRACE_MS);
+      throw new Error('incomplete');
+    }
     return toStored(ours, req.channels, req.messages.length);
   });
   for (let attempt = 0; ; attempt++) {
     try {
-      const stored = await run(input, clock);
+      const stored = await withDeadline(Date.now() + PUBLISH_MESSAGE_BUDGET_MS, () => run(input, clock));
       return ours ?? fromStored(stored, req, digest);
     } catch (error) {
       // This invocation published: its report stands, whatever happened to the record after.
@@ -239,7 +270,8 @@ async function publishOnce(input: Record<string, unknown>, req: ParsedPublishReq
       }
       const name = (error as Error).name;
       if (name === 'IdempotencyValidationError') throw new IdempotencyConflictError();
-      if (name !== 'IdempotencyAlreadyInProgressError') throw error;
+      if (name !== 'IdempotencyAlreadyInProgressError')
+        throw isUnavailable(error) ? new UnavailableError(undefined, {}, { cause: error }) : error;
       const wait = IN_PROGRESS_POLL_MS[Math.min(attempt, IN_PROGRESS_POLL_MS.length - 1)];
       if (clock.getRemainingTimeInMillis() < DEADLINE_RESERVE_MS + wait) throw new PublishInProgressError();
       await sleep(wait);
@@ -251,9 +283,12 @@ export async function publishRequest(input: unknown, context?: unknown): Promise
   try {
     const req = parsePublishRequest(input);
     const clock = clockOf(context);
-    const response = req.idempotencyKey
-      ? await publishOnce(input as Record<string, unknown>, req, clock)
-      : await runPublish(req, { clock });
+    // The invocation's deadline: every storage and Lambda call ends by then, leaving
+    // DEADLINE_RESERVE_MS to answer before Lambda's Timeout would kill the function unanswered.
+    const at = Date.now() + Math.max(0, clock.getRemainingTimeInMillis() - DEADLINE_RESERVE_MS);
+    const response = await withDeadline(at, () =>
+      req.idempotencyKey ? publishOnce(input as Record<string, unknown>, req, clock) : runPublish(req, { clock }),
+    );
     if (response.replayed) metrics.addMetric('PublishReplays', 'Count', 1);
     if (!response.complete) metrics.addMetric('IncompletePublishes', 'Count', 1);
     logger.info('published', {

@@ -519,6 +519,13 @@ export class Client implements AirwaveClient {
         this.emitter.emit('joined', { channel, seq: frame.seq });
         for (const [resolve] of this.joinWaiters.get(channel) ?? []) resolve({ channel, seq: frame.seq });
         this.joinWaiters.delete(channel);
+        // Joined, but the replay was refused (budget spent): `seq` is the channel's latest, not
+        // where this client is. Ask again for the rest once the service says it may.
+        if (raw.replay === 'refused' && seq.needsRepair()) {
+          const retryAfter = typeof raw.retryAfter === 'number' && raw.retryAfter > 0 ? raw.retryAfter : 1;
+          // The check below keeps this timer (it only arms one when none is set).
+          this.repairs.retryAfter(seq, Math.min(retryAfter, 60) * 1000);
+        }
         break;
       case 'left':
         link.leaving.delete(channel);
@@ -543,6 +550,19 @@ export class Client implements AirwaveClient {
         }
         const { type: _type, ...details } = raw;
         const error: ClientError = { ...details, code, message: str(raw.message) ?? '' };
+        // The service could not finish this join in time and undid it: ask again after
+        // retryAfter, spread over 1-3 times it (a crowd refused together must not come back
+        // together). The join stays awaited, so the ack timeout still covers a lost answer.
+        if (code === 'unavailable' && ref === undefined && seq && link.pending.has(channel)) {
+          const retryAfter = typeof raw.retryAfter === 'number' && raw.retryAfter > 0 ? Math.min(raw.retryAfter, 60) : 1;
+          const joining = seq;
+          this.later(retryAfter * 1000 * (1 + 2 * this.random()()), () => {
+            const current = this.current;
+            if (this.seqs.get(channel) === joining && current?.open) this.sendJoin(current, joining);
+          });
+          this.emitter.emit('error', error);
+          break;
+        }
         if (ref !== undefined && this.sends.has(ref)) {
           this.settleSend(ref, failure(error));
           break;

@@ -63,6 +63,17 @@ export class Repairs {
     if (repair) repair.gapAt = this.host.now();
   }
 
+  /**
+   * The service joined but refused the replay (its budget was spent) and said when to ask again:
+   * the next try goes out after `ms`, not sooner (sooner is refused again, and costs a message).
+   */
+  retryAfter(seq: ChannelSequence, ms: number): void {
+    const repair = this.byChannel.get(seq.channel) ?? { delay: this.holeTimeoutMs };
+    if (repair.timer !== undefined) this.host.cancel(repair.timer);
+    this.byChannel.set(seq.channel, repair);
+    repair.timer = this.host.later(ms, () => this.fire(seq, repair));
+  }
+
   clear(channel: string): void {
     const repair = this.byChannel.get(channel);
     if (repair?.timer !== undefined) this.host.cancel(repair.timer);

@@ -12,6 +12,7 @@
  * Lambda retry, with duplicates clients drop by message id, is better than a silent loss).
  */
 import type { Context } from 'aws-lambda';
+import { ANSWER_RESERVE_MS, withDeadline } from '../../shared/deadline.js';
 import { deliverBatch, type FanoutBatch, handOn, parseFanoutBatch } from '../../shared/distribute.js';
 import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
 import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
@@ -47,6 +48,13 @@ export async function handler(event: FanoutBatch, context?: Context): Promise<Wo
     throw new FanoutError(`${batch.ids.length} posts of ${batch.channel} undelivered after ${batch.hop} hand-offs`);
   }
   const started = Date.now();
+  // Every DynamoDB and Lambda call of this invocation (410 checks, hand-offs, cleanup) ends
+  // ANSWER_RESERVE_MS before Lambda's Timeout, so the worker still returns or throws itself.
+  const remaining = context?.getRemainingTimeInMillis?.() ?? WORKER_HOP_BUDGET_MS + WORKER_RESERVE_MS;
+  return withDeadline(started + Math.max(0, remaining - ANSWER_RESERVE_MS), () => deliver(batch, context, started));
+}
+
+async function deliver(batch: FanoutBatch, context: Context | undefined, started: number): Promise<WorkerResult> {
   try {
     const { report, remainder } = await deliverBatch(batch, { deadline: workerDeadline(context, started) });
     metrics.addMetric('Deliveries', 'Count', report.delivered);

@@ -3,15 +3,18 @@
  * *before* reading history, so nothing published meanwhile can fall between replay and live.
  * The channel cap is atomic (shared/connection-store.ts joinChannel); a replay spends the
  * connection's and the principal's replay budgets, and a refused replay still joins: the client
- * gets a `rate_limited` frame for the replay, then its `joined` ack.
+ * gets a `rate_limited` frame for the replay, then its `joined` ack marked `replay: "refused"`.
+ * A join that fails after writing its subscription (storage too slow: `unavailable`) undoes it.
  */
 
 import { spend } from '../../shared/budgets.js';
 import { bulkPoster } from '../../shared/clients.js';
 import { config } from '../../shared/config.js';
-import { joinChannel } from '../../shared/connection-store.js';
+import { joinChannel, leaveChannel } from '../../shared/connection-store.js';
+import { GRACE_MS, isUnavailable, UnavailableError, withGrace } from '../../shared/deadline.js';
 import { AirwaveError, TooManyChannelsError } from '../../shared/errors.js';
 import { frameForError, messageRoute } from '../../shared/handler.js';
+import { logger } from '../../shared/observability.js';
 import { assertCanJoin } from '../../shared/policy.js';
 import { postWithRetry } from '../../shared/post-retry.js';
 import { joinedFrame } from '../../shared/protocol.js';
@@ -29,23 +32,52 @@ export const handler = messageRoute(async (ctx) => {
   const since = optionalSeq(body.since, 'since');
   assertCanJoin(ctx.rights, channel);
   const limit = config().maxChannelsPerConnection;
-  const outcome = await joinChannel(ctx.connectionId, channel, ctx.connectedAt, limit);
+  const outcome = await joinChannel(ctx.connectionId, channel, ctx.connectedAt, limit).catch((error: unknown) => {
+    throw unavailableFor(channel, error);
+  });
   if (outcome === 'full') throw new TooManyChannelsError(limit, channel); // logged at WARN by the wrapper
   if (outcome === 'gone') return undefined; // $disconnect ran meanwhile: no one to answer
-  const sequence = await readSequence(channel);
-  const latest = sequence?.seq;
-  if (since !== undefined && latest !== undefined && latest > since) {
-    const allowed = await spend(ctx, 'replay', channel).catch((error: unknown) => {
-      if (!(error instanceof AirwaveError)) throw error;
-      return error;
-    });
-    if (allowed === 'gone') return undefined; // $disconnect ran meanwhile
-    if (allowed instanceof AirwaveError) {
-      // Retried like any post: a refusal that got lost would leave the client believing the ack.
-      await postWithRetry(bulkPoster(), ctx.connectionId, JSON.stringify(frameForError(allowed, 'joinchannel')), {
-        deadline: Date.now() + REFUSAL_POST_BUDGET_MS,
+  try {
+    const sequence = await readSequence(channel);
+    const latest = sequence?.seq;
+    if (since !== undefined && latest !== undefined && latest > since) {
+      const allowed = await spend(ctx, 'replay', channel).catch((error: unknown) => {
+        if (!(error instanceof AirwaveError)) throw error;
+        return error;
       });
-    } else await replay(ctx.connectionId, channel, since, sequence);
+      if (allowed === 'gone') return undefined; // $disconnect ran meanwhile
+      if (allowed instanceof AirwaveError) {
+        // Retried like any post: a refusal that got lost would leave the client believing the ack.
+        await postWithRetry(bulkPoster(), ctx.connectionId, JSON.stringify(frameForError(allowed, 'joinchannel')), {
+          deadline: Date.now() + REFUSAL_POST_BUDGET_MS,
+        });
+        // The ack says the replay was refused: its seq is the channel's latest, not where the
+        // client is, and the client asks again after retryAfter.
+        const retryAfter = Number(allowed.details.retryAfter ?? 1);
+        return joinedFrame(channel, ctx.connectionId, latest, { retryAfter });
+      }
+      await replay(ctx.connectionId, channel, since, sequence);
+    }
+    return joinedFrame(channel, ctx.connectionId, latest);
+  } catch (error) {
+    // Storage failed after the subscription was written: the client is told the join failed
+    // (`unavailable`), so the subscription must not stay (a later join of it would be 'already').
+    if (outcome === 'joined' && isUnavailable(error)) await undoSubscription(ctx.connectionId, channel);
+    throw unavailableFor(channel, error);
   }
-  return joinedFrame(channel, ctx.connectionId, latest);
 });
+
+/** A storage failure as `unavailable` naming the channel (the client matches it to its join); other errors as they are. */
+function unavailableFor(channel: string, error: unknown): unknown {
+  if (error instanceof AirwaveError && error.code !== 'unavailable') return error;
+  return isUnavailable(error) ? new UnavailableError(undefined, { channel }, { cause: error }) : error;
+}
+
+/** Leaves `channel` again under a fresh GRACE_MS; a failure is logged (the row expires by TTL). */
+async function undoSubscription(connectionId: string, channel: string): Promise<void> {
+  try {
+    await withGrace(GRACE_MS, () => leaveChannel(connectionId, channel));
+  } catch (error) {
+    logger.warn('could not undo a failed join; its row expires by TTL', { channel, error: (error as Error)?.name });
+  }
+}

@@ -147,6 +147,50 @@ describe('client delivery', () => {
       ]);
     });
 
+    it('asks again for a replay the service refused, after its retryAfter, and fills the hole then', () => {
+      afterDrop();
+      const socket = reconnect(h);
+      socket.accept();
+      // The replay budget is spent: the service says so, then acks with the channel's latest seq.
+      socket.push({
+        type: 'error',
+        code: 'rate_limited',
+        message: 'replay budget spent',
+        channel: 'news',
+        budget: 'replay',
+        retryAfter: 20,
+      });
+      socket.push({ type: 'joined', channel: 'news', connectionId: 'c=', seq: 7, replay: 'refused', retryAfter: 20 });
+      socket.push({ type: 'joined', channel: 'sport', connectionId: 'c=' });
+      const newsJoins = () => socket.actions('joinchannel').filter((f) => f.channel === 'news');
+      h.clock.tick(19_000);
+      expect(newsJoins(), 'not before retryAfter (it would be refused again)').to.have.length(1);
+      h.clock.tick(1_000);
+      expect(newsJoins()).to.deep.equal([
+        { action: 'joinchannel', channel: 'news', since: 3 },
+        { action: 'joinchannel', channel: 'news', since: 3 },
+      ]);
+      socket.push({ type: 'replay', channel: 'news', messages: [4, 5, 6, 7].map((n) => message('news', n)) });
+      socket.push({ type: 'joined', channel: 'news', connectionId: 'c=', seq: 7 });
+      expect(h.delivered('news')).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
+    });
+
+    it('joins again after an unavailable answer (the service undid the join), after 1-3 times its retryAfter', () => {
+      h = harness({ random: () => 0.5 });
+      h.client.join('news');
+      const socket = h.last();
+      socket.accept();
+      socket.push({ type: 'error', code: 'unavailable', message: 'retry later', channel: 'news', retryAfter: 1 });
+      const joins = () => socket.actions('joinchannel').filter((f) => f.channel === 'news');
+      h.clock.tick(1_900);
+      expect(joins()).to.have.length(1);
+      h.clock.tick(200); // 1 s x (1 + 2 x 0.5)
+      expect(joins()).to.have.length(2);
+      socket.push({ type: 'joined', channel: 'news', connectionId: 'c=', seq: 4 });
+      socket.push(message('news', 5));
+      expect(h.delivered('news')).to.deep.equal([5]);
+    });
+
     it('turns a history_gap error into a gap event once its grace ends, and carries on after the gap', () => {
       afterDrop();
       const socket = reconnect(h);

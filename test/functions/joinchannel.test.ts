@@ -95,7 +95,9 @@ describe('functions/joinchannel', () => {
     await join();
     backend.api.posts.length = 0;
     const frame = frameOf(await join());
-    expect(frame).to.include({ type: 'joined', channel: 'budget-room', seq: 2 });
+    // The ack says the replay was refused: its seq is the channel's latest, not where the client is.
+    expect(frame).to.include({ type: 'joined', channel: 'budget-room', seq: 2, replay: 'refused' });
+    expect(frame.retryAfter).to.be.within(1, 60);
     const posted = backend.api.frames('j8=');
     expect(posted).to.have.length(1);
     expect(posted[0]).to.include({ type: 'error', code: 'rate_limited', budget: 'replay', scope: 'connection', channel: 'budget-room' });

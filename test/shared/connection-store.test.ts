@@ -30,22 +30,28 @@ describe('connection-store', () => {
     expect(await spendConnectionBudget('rollover=', 'publish')).to.include({ count: 4 });
   });
 
-  it('keeps the slot of a subscription whose write went through although its answer was lost', async () => {
-    await openConnection('lost=', [], Date.now());
-    // A client whose Put reaches DynamoDB but whose answer never comes back (a timeout).
+  /** The table's client, with `fail` deciding per command whether to throw after (or instead of) sending it. */
+  function faulty(fail: (command: { constructor: { name: string }; input?: Record<string, unknown> }, sent: boolean) => boolean) {
     const realSend = db.doc.send.bind(db.doc);
+    return Object.assign(Object.create(db.doc), {
+      send: async (command: { constructor: { name: string }; input?: Record<string, unknown> }) => {
+        if (fail(command, false)) throw Object.assign(new Error('no answer'), { name: 'TimeoutError' });
+        const out = await realSend(command as never);
+        if (fail(command, true)) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+        return out;
+      },
+    });
+  }
+  const connectionRow = async (id: string) =>
+    (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: `c#${id}`, sk: 'c' } }))).Item;
+
+  it('undoes a join whose subscription write went through although its answer was lost: no row, no slot', async () => {
+    await openConnection('lost=', [], Date.now());
+    // A Put that reaches DynamoDB but whose answer never comes back (a timeout): the join is
+    // reported as failed, so it must not stay subscribed.
     let lost = 0;
     setClients({
-      ddb: Object.assign(Object.create(db.doc), {
-        send: async (command: { input?: { ConditionExpression?: string } }) => {
-          const out = await realSend(command as never);
-          if (lost === 0 && command.input?.ConditionExpression?.includes(':token')) {
-            lost++;
-            throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
-          }
-          return out;
-        },
-      }),
+      ddb: faulty((command, sent) => sent && lost === 0 && String(command.input?.ConditionExpression).includes(':token') && ++lost === 1),
     });
     try {
       const error = await joinChannel('lost=', 'room', Date.now(), 5).catch((e: Error) => e);
@@ -53,9 +59,46 @@ describe('connection-store', () => {
     } finally {
       setClients({ ddb: db.doc });
     }
-    const row = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: 'c#lost=', sk: 'c' } }));
     expect(lost).to.equal(1);
-    expect(await countSubscriptions('lost=')).to.equal(1);
-    expect(row.Item?.n).to.equal(1); // the slot counts the subscription that exists
+    expect(await countSubscriptions('lost=')).to.equal(0);
+    expect((await connectionRow('lost='))?.n).to.equal(0); // the slot is free again
+  });
+
+  it('undoes a join that fails between its write and its re-read of the connection row', async () => {
+    await openConnection('reread=', [], Date.now());
+    let written = false;
+    setClients({
+      ddb: faulty((command, sent) => {
+        if (command.constructor.name === 'PutCommand' && sent) written = true;
+        // The re-read (a GetCommand of the connection row) after the subscription was written.
+        return !sent && written && command.constructor.name === 'GetCommand' && (command.input?.Key as { sk?: string })?.sk === 'c';
+      }),
+    });
+    try {
+      const error = await joinChannel('reread=', 'room', Date.now(), 5).catch((e: Error) => e);
+      expect(error).to.be.instanceOf(Error).with.property('name', 'TimeoutError');
+    } finally {
+      setClients({ ddb: db.doc });
+    }
+    expect(written).to.equal(true);
+    expect(await countSubscriptions('reread=')).to.equal(0);
+    expect((await connectionRow('reread='))?.n).to.equal(0);
+    // A join of the same channel afterwards is a new subscription, not 'already'.
+    expect(await joinChannel('reread=', 'room', Date.now(), 5)).to.equal('joined');
+  });
+
+  it("leaves an earlier join's subscription alone when a repeated join fails", async () => {
+    await openConnection('twice=', [], Date.now());
+    expect(await joinChannel('twice=', 'room', Date.now(), 5)).to.equal('joined');
+    setClients({
+      ddb: faulty((command, sent) => !sent && command.constructor.name === 'PutCommand'),
+    });
+    try {
+      await joinChannel('twice=', 'room', Date.now(), 5).catch((e: Error) => e);
+    } finally {
+      setClients({ ddb: db.doc });
+    }
+    expect(await countSubscriptions('twice=')).to.equal(1);
+    expect((await connectionRow('twice='))?.n).to.equal(1);
   });
 });

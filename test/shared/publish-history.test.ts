@@ -68,7 +68,8 @@ describe('shared/publish: history step', () => {
     await openConnection('p3=', ['claimed'], Date.now());
     expect(await markSkipped('claimed', 1)).to.equal(true);
     const error = await publish('claimed', 'too late').catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(Error);
+    // Retryable (a retry takes a new seq), not internal_error: nothing of it was delivered.
+    expect(error).to.be.instanceOf(Error).with.property('code', 'unavailable');
     expect(backend.api.posts).to.deep.equal([]);
     expect(await rows('claimed')).to.deep.equal([{ seq: 1, skipped: true, stored: false }]);
   });

@@ -19,6 +19,7 @@ import {
   setIdempotencyClient,
 } from '../../shared/publish-idempotency.js';
 import { type PublishResponse, publishRequest } from '../../shared/server-publish.js';
+import { markSkipped } from '../../shared/store.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 import { loadTemplate } from '../helpers/template.js';
 
@@ -275,5 +276,23 @@ describe('shared/server-publish idempotency', () => {
     expect(partial.complete).to.equal(false);
     expect(partial.published.map((p) => p.channel)).to.deep.equal(['news']);
     expect(partial.unpublished).to.deep.equal([{ channel: 'sport', index: 0, status: 'failed' }]);
+  });
+
+  it('a message whose history write came after a replay claimed its seq answers unavailable, and the keyed retry publishes it once', async () => {
+    // A replay's settle window passed before this publish stored its message: the replay told
+    // clients seq 1 holds nothing (a tombstone). The publish must not deliver it, and must say
+    // "retry", not internal_error.
+    await openConnection('late=', ['late'], Date.now());
+    expect(await markSkipped('late', 1)).to.equal(true);
+    const request = { channel: 'late', message: 'slow', idempotencyKey: nextKey() };
+    const first = (await publishRequest(request)) as PublishResponse;
+    expect(first).to.include({ complete: false, code: 'unavailable' });
+    expect(first.unpublished).to.have.length(1);
+    expect(frames('late=')).to.deep.equal([]);
+    const retry = (await publishRequest(request)) as PublishResponse;
+    expect(retry).to.include({ complete: true, seq: 2, id: first.unpublished[0].id });
+    const again = (await publishRequest(request)) as PublishResponse;
+    expect(again).to.include({ replayed: true, seq: 2 });
+    expect(frames('late=').map((f) => [f.message, f.seq])).to.deep.equal([['slow', 2]]);
   });
 });
