@@ -30,6 +30,7 @@ import {
   subscriptionSortKey,
 } from './keys.js';
 import { BUDGET_WINDOW_SECONDS, CONNECT_SETTLE_MS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
+import { leaveMemberships, type Membership } from './presence.js';
 import { batchWrite, subscriptionItem } from './store.js';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -251,6 +252,7 @@ export async function removeConnection(connectionId: string): Promise<number> {
     new DeleteCommand({ TableName: tableName, Key: connectionRowKey(connectionId), ReturnValues: 'ALL_OLD' }),
   );
   let removed = first.Attributes ? 1 : 0;
+  const memberships: Membership[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const out = await documentClient().send(
@@ -258,7 +260,8 @@ export async function removeConnection(connectionId: string): Promise<number> {
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': connectionKey(connectionId) },
-        ProjectionExpression: 'pk, sk',
+        // mk: the member key of a presence channel's subscription (shared/presence.ts).
+        ProjectionExpression: 'pk, sk, mk',
         // Strongly consistent: a subscription written just before this read must be in it.
         ConsistentRead: true,
         ExclusiveStartKey,
@@ -266,17 +269,24 @@ export async function removeConnection(connectionId: string): Promise<number> {
     );
     const items = out.Items ?? [];
     await batchWrite(items.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
+    for (const item of items) if (typeof item.mk === 'string') memberships.push({ channel: String(item.sk).slice(2), memberKey: item.mk });
     removed += items.length;
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
+  // Presence channels: the member loses this connection; its last one leaving sends the leave event.
+  if (memberships.length > 0) await leaveMemberships(connectionId, memberships);
   return removed;
 }
 
-/** The kinds of budget: publishes (sendmessage) and replays (joinchannel with `since`). */
-export type BudgetKind = 'publish' | 'replay';
+/**
+ * The kinds of budget: publishes (sendmessage), replays (joinchannel with `since`) and presence
+ * (joins of presence channels and `members` requests, shared/presence.ts).
+ */
+export type BudgetKind = 'publish' | 'replay' | 'presence';
 const ATTRIBUTES: Record<BudgetKind, { window: string; count: string; sortKind: string }> = {
   publish: { window: 'pw', count: 'pn', sortKind: 'publish' },
   replay: { window: 'qw', count: 'qn', sortKind: 'replay' },
+  presence: { window: 'rw', count: 'rn', sortKind: 'presence' },
 };
 
 /** One spend of a budget: the count in the current window including this one, and when it ends. */

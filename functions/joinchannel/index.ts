@@ -3,17 +3,21 @@
  * *before* reading history, so nothing published meanwhile can fall between replay and live.
  * The channel cap is atomic (shared/connection-store.ts joinChannel); a replay spends the
  * connection's and the principal's replay budgets, and a refused replay still joins: the client
- * gets a `rate_limited` frame for the replay, then its `joined` ack.
+ * gets a `rate_limited` frame for the replay, then its `joined` ack. A presence channel's join
+ * (shared/presence.ts) spends the presence budget, is refused with `presence_full` past the
+ * member cap, and its ack carries the member list.
  */
 
 import { spend } from '../../shared/budgets.js';
 import { bulkPoster } from '../../shared/clients.js';
 import { config } from '../../shared/config.js';
-import { joinChannel } from '../../shared/connection-store.js';
-import { AirwaveError, TooManyChannelsError } from '../../shared/errors.js';
+import { joinChannel, leaveChannel } from '../../shared/connection-store.js';
+import { AirwaveError, PresenceFullError, TooManyChannelsError } from '../../shared/errors.js';
 import { frameForError, messageRoute } from '../../shared/handler.js';
 import { assertCanJoin } from '../../shared/policy.js';
 import { postWithRetry } from '../../shared/post-retry.js';
+import { joinPresence, type PresenceAck, spendPresence } from '../../shared/presence.js';
+import { isPresenceChannel, presenceSettings } from '../../shared/presence-settings.js';
 import { joinedFrame } from '../../shared/protocol.js';
 import { replay } from '../../shared/replay.js';
 import { readSequence } from '../../shared/store.js';
@@ -28,10 +32,24 @@ export const handler = messageRoute(async (ctx) => {
   assertChannel(channel);
   const since = optionalSeq(body.since, 'since');
   assertCanJoin(ctx.rights, channel);
+  // Presence channels: a join costs presence events, so it spends the presence budget first.
+  const presence = isPresenceChannel(channel);
+  if (presence && !(await spendPresence(ctx, channel))) return undefined;
   const limit = config().maxChannelsPerConnection;
   const outcome = await joinChannel(ctx.connectionId, channel, ctx.connectedAt, limit);
   if (outcome === 'full') throw new TooManyChannelsError(limit, channel); // logged at WARN by the wrapper
   if (outcome === 'gone') return undefined; // $disconnect ran meanwhile: no one to answer
+  let ack: PresenceAck | undefined;
+  if (presence) {
+    const joined = await joinPresence(ctx, channel);
+    if (joined === 'gone') return undefined;
+    if (joined === 'full') {
+      // A member cap refusal joins nothing: the subscription this join wrote goes again.
+      if (outcome === 'joined') await leaveChannel(ctx.connectionId, channel);
+      throw new PresenceFullError(presenceSettings().memberLimit, channel);
+    }
+    ack = joined;
+  }
   const sequence = await readSequence(channel);
   const latest = sequence?.seq;
   if (since !== undefined && latest !== undefined && latest > since) {
@@ -47,5 +65,5 @@ export const handler = messageRoute(async (ctx) => {
       });
     } else await replay(ctx.connectionId, channel, since, sequence);
   }
-  return joinedFrame(channel, ctx.connectionId, latest);
+  return ack ? { ...joinedFrame(channel, ctx.connectionId, latest), ...ack } : joinedFrame(channel, ctx.connectionId, latest);
 });

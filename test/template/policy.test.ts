@@ -12,12 +12,21 @@ import { render, resourcesOfType, reviewPolicies } from './statements.js';
 const DYNAMODB_ACTIONS: Record<string, string[]> = {
   AuthorizerFunction: [],
   ConnectFunction: ['dynamodb:BatchWriteItem'],
-  DisconnectFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  // Presence (shared/presence.ts) adds GetItem, UpdateItem, DeleteItem where members join or leave.
+  DisconnectFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   DefaultFunction: [],
-  JoinChannelFunction: ['dynamodb:Query', 'dynamodb:PutItem'],
-  LeaveChannelFunction: ['dynamodb:DeleteItem'],
+  JoinChannelFunction: [
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+  LeaveChannelFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   SendMessageFunction: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
   PingFunction: [],
+  MembersFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   PublishFunction: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
   FanoutFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
 };
@@ -32,6 +41,9 @@ const IDEMPOTENCY_ACTIONS: Record<string, string[]> = {
 const MANAGE_CONNECTIONS: Record<string, string[]> = {
   DefaultFunction: ['POST', 'DELETE'],
   PingFunction: ['POST', 'DELETE'],
+  MembersFunction: ['POST', 'DELETE'],
+  // Presence leave events.
+  DisconnectFunction: ['POST'],
   LeaveChannelFunction: ['POST', 'DELETE'],
   JoinChannelFunction: ['POST', 'DELETE'],
   SendMessageFunction: ['POST', 'DELETE'],
