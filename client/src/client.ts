@@ -652,8 +652,10 @@ export class Client implements AirwaveClient {
   // ---- presence ----------------------------------------------------------------------------
 
   private presenceOf(channel: string): PresenceList {
-    let list = this.presence.get(channel);
-    if (!list) this.presence.set(channel, (list = new PresenceList()));
+    const known = this.presence.get(channel);
+    if (known) return known;
+    const list = new PresenceList();
+    this.presence.set(channel, list);
     return list;
   }
 
