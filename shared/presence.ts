@@ -30,12 +30,13 @@
  * present when the highest `v` it saw joining is above the highest it saw leaving, so events
  * that arrive out of order (each is posted by a different invocation) leave no phantom.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { spend } from './budgets.js';
 import { bulkPoster, documentClient } from './clients.js';
 import { config } from './config.js';
-import { collectSubscribers } from './distribute.js';
+import { removeConnection } from './connection-store.js';
 import { PresenceRefusedError } from './errors.js';
 import { deliverUntil } from './fanout.js';
 import type { RouteContext } from './handler.js';
@@ -47,8 +48,20 @@ import { isPresenceChannel, presenceSettings } from './presence-settings.js';
 import { membersFrame, type PresenceMember, presenceFrameText, type ServerFrame } from './protocol.js';
 import { assertChannel } from './validate.js';
 
-/** How long one presence event's posts may take (at most PresenceMemberLimit posts; 410s cleaned up after). */
-export const PRESENCE_DELIVERY_BUDGET_MS = 3_000;
+/**
+ * How long one presence event's posts may take (at most PresenceMemberLimit posts). A post not
+ * made by then is dropped (logged): a client that misses an event gets the whole list again with
+ * its next join ack or `members` request. It keeps a join well inside the function's 10 s.
+ */
+export const PRESENCE_DELIVERY_BUDGET_MS = 2_000;
+/** Posts to one member per event (429s and failures together): presence is refreshed by snapshots, not retried for long. */
+const PRESENCE_POST_ATTEMPTS = 3;
+/**
+ * Set while a presence event's 410 cleanup runs: the leave events that cleanup sends do not clean
+ * up the gone connections they find in turn (those have their own `$disconnect`, the next event,
+ * or their TTL), so one event costs at most one level of cleanup, never a chain.
+ */
+const inCleanup = new AsyncLocalStorage<true>();
 /** Tries of the join loop (existing member / new member) before the join counts as failed. */
 const JOIN_ATTEMPTS = 4;
 const COUNTER_SORT_KEY = 'n';
@@ -105,7 +118,7 @@ export async function addMemberConnection(
   const key = memberRowKey(channel, memberKey);
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
     const existing = await addToExisting(channel, memberKey, connectionId, ttl);
-    if (existing) return { member: existing, created: false };
+    if (existing) return { member: existing.member, created: existing.alone };
     let v: number;
     try {
       const out = await documentClient().send(
@@ -123,7 +136,7 @@ export async function addMemberConnection(
       if (!isConditionFailed(error)) throw error;
       // Full, unless another connection of this principal made the member meanwhile.
       const late = await addToExisting(channel, memberKey, connectionId, ttl);
-      return late ? { member: late, created: false } : 'full';
+      return late ? { member: late.member, created: late.alone } : 'full';
     }
     try {
       await documentClient().send(
@@ -145,7 +158,12 @@ export async function addMemberConnection(
 }
 
 /** `ADD conns` on an existing member row; the member, or undefined when there is no row. */
-async function addToExisting(channel: string, memberKey: string, connectionId: string, ttl: number): Promise<PresenceMember | undefined> {
+async function addToExisting(
+  channel: string,
+  memberKey: string,
+  connectionId: string,
+  ttl: number,
+): Promise<{ member: PresenceMember; alone: boolean } | undefined> {
   const base = {
     TableName: config().tableName,
     Key: memberRowKey(channel, memberKey),
@@ -163,7 +181,7 @@ async function addToExisting(channel: string, memberKey: string, connectionId: s
         ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ':ttl': ttl },
       }),
     );
-    return toMember(memberKey, out.Attributes?.v, out.Attributes?.info);
+    return existingMember(memberKey, connectionId, out.Attributes);
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
   }
@@ -171,11 +189,23 @@ async function addToExisting(channel: string, memberKey: string, connectionId: s
     const out = await documentClient().send(
       new UpdateCommand({ ...base, UpdateExpression: 'ADD conns :c', ConditionExpression: 'attribute_exists(pk)' }),
     );
-    return toMember(memberKey, out.Attributes?.v, out.Attributes?.info);
+    return existingMember(memberKey, connectionId, out.Attributes);
   } catch (error) {
     if (isConditionFailed(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * The member a connection was added to, and whether its set held only this connection after the
+ * add: the row was empty (a leave that emptied it never finished, so no leave event went out but
+ * a snapshot may have hidden it), or this is a repeated join of its only connection. Either way
+ * the join event is sent again: a client that still has this membership ignores it (same `v`).
+ */
+function existingMember(memberKey: string, connectionId: string, row: Record<string, unknown> | undefined) {
+  const conns = row?.conns as Set<string> | undefined;
+  const alone = conns !== undefined && conns.size === 1 && conns.has(connectionId);
+  return { member: toMember(memberKey, row?.v, row?.info), alone };
 }
 
 async function addCount(channel: string, delta: number): Promise<void> {
@@ -248,15 +278,25 @@ async function endMember(channel: string, memberKey: string, v: number, conditio
   }
 }
 
+/** A presence channel as one strongly consistent Query of its partition read it. */
+export interface PresenceState {
+  /** Members with at least one connection, not past their TTL, oldest membership first. */
+  members: PresenceMember[];
+  /** Every connection of those members: who presence events go to. */
+  connections: string[];
+  /** Rows past their TTL, and rows whose last connection left without ending them. */
+  stale: Array<{ memberKey: string; v: number; expired: boolean }>;
+}
+
 /**
- * The members of `channel` now (a strongly consistent Query of its partition), oldest
- * membership first, at most PresenceMemberLimit. A member row past its TTL (its connections
- * vanished without `$disconnect` and no post found them gone) is ended here, with its leave event.
+ * Reads the presence rows of `channel`. The members' connections are exactly the channel's
+ * subscribers that are members (presence channels cannot be joined at `$connect`, and a join
+ * adds its connection before it reads the list for its ack), so events are addressed from here
+ * rather than from the channel index: one Query instead of one per shard, and strongly
+ * consistent, which the ordering argument of joinPresence needs.
  */
-export async function readMembers(channel: string): Promise<PresenceMember[]> {
-  const members: PresenceMember[] = [];
-  const expired: Array<{ memberKey: string; v: number }> = [];
-  const now = nowSeconds();
+export async function readPresence(channel: string, now = nowSeconds()): Promise<PresenceState> {
+  const state: PresenceState = { members: [], connections: [], stale: [] };
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const out = await documentClient().send(
@@ -270,34 +310,57 @@ export async function readMembers(channel: string): Promise<PresenceMember[]> {
     );
     for (const item of out.Items ?? []) {
       const memberKey = String(item.sk).slice(MEMBER_PREFIX.length);
-      if (Number(item.ttl) <= now) expired.push({ memberKey, v: Number(item.v) });
-      // A row whose last connection is leaving right now (its set is empty) is no longer a member.
-      else if ((item.conns as Set<string> | undefined)?.size) members.push(toMember(memberKey, item.v, item.info));
+      const conns = item.conns as Set<string> | undefined;
+      if (Number(item.ttl) <= now) state.stale.push({ memberKey, v: Number(item.v), expired: true });
+      else if (conns?.size) {
+        state.members.push(toMember(memberKey, item.v, item.info));
+        state.connections.push(...conns);
+      }
+      // No connection left: its last one is leaving right now, or left and its function stopped
+      // before ending the row (a timeout). Not a member either way.
+      else state.stale.push({ memberKey, v: Number(item.v), expired: false });
     }
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  for (const { memberKey, v } of expired) {
-    const ended = await endMember(channel, memberKey, v, '#ttl <= :now', { ':now': now });
-    if (ended) {
-      logger.info('presence member expired', { channel });
-      await announce(channel, presenceFrameText(channel, 'leave', ended));
-    }
-  }
-  members.sort((a, b) => a.v - b.v);
-  return members.slice(0, presenceSettings().memberLimit);
+  state.members.sort((a, b) => a.v - b.v);
+  state.members = state.members.slice(0, presenceSettings().memberLimit);
+  return state;
 }
 
-/** The member row's version now (strongly consistent), or undefined when there is no row. */
-async function memberVersion(channel: string, memberKey: string): Promise<number | undefined> {
-  const out = await documentClient().send(
-    new GetCommand({
-      TableName: config().tableName,
-      Key: memberRowKey(channel, memberKey),
-      ConsistentRead: true,
-      ProjectionExpression: 'v',
-    }),
-  );
-  return out.Item === undefined ? undefined : Number(out.Item.v);
+/**
+ * Ends the stale rows a read found, each with its leave event: a member past its TTL (its
+ * connections vanished without `$disconnect` and no post found them gone), or one whose last
+ * leave stopped halfway. Conditional on what was read, so a member that came back is kept.
+ */
+async function endStale(channel: string, state: PresenceState, now: number): Promise<void> {
+  for (const { memberKey, v, expired } of state.stale) {
+    const ended = expired
+      ? await endMember(channel, memberKey, v, '#ttl <= :now', { ':now': now })
+      : await endMember(channel, memberKey, v, 'attribute_not_exists(conns)');
+    if (ended) {
+      logger.info('stale presence member ended', { channel, expired });
+      await announceLeave(channel, ended);
+    }
+  }
+}
+
+/** The members of `channel` now, oldest membership first, at most PresenceMemberLimit; stale rows are ended. */
+export async function readMembers(channel: string): Promise<PresenceMember[]> {
+  const now = nowSeconds();
+  const state = await readPresence(channel, now);
+  await endStale(channel, state, now);
+  return state.members;
+}
+
+/** Posts a presence frame to `ids` through the fan-out's delivery (retries, 410 cleanup), within PRESENCE_DELIVERY_BUDGET_MS. */
+async function deliverPresence(ids: string[], frame: string): Promise<void> {
+  if (ids.length === 0) return;
+  await deliverUntil([ids], frame, {
+    poster: bulkPoster(),
+    deadline: Date.now() + PRESENCE_DELIVERY_BUDGET_MS,
+    maxAttempts: PRESENCE_POST_ATTEMPTS,
+    onGone: inCleanup.getStore() ? async () => undefined : (id) => inCleanup.run(true, () => removeConnection(id)),
+  });
 }
 
 async function rowExists(pk: string, sk: string): Promise<boolean> {
@@ -307,25 +370,14 @@ async function rowExists(pk: string, sk: string): Promise<boolean> {
   return out.Item !== undefined;
 }
 
-/**
- * Posts a presence frame to every subscriber of `channel` but `exclude`, through the fan-out's
- * delivery (retries, 410 cleanup), within PRESENCE_DELIVERY_BUDGET_MS. `stillValid` is asked
- * after the subscribers were read: a join event whose membership ended meanwhile is not sent,
- * because a subscriber that came after the leave event went out would otherwise keep a member
- * that left (the leave reached everyone the join would reach).
- */
-async function announce(channel: string, frame: string, exclude?: string, stillValid?: () => Promise<boolean>): Promise<void> {
-  const ids = await collectSubscribers(channel, exclude);
-  if (ids.length === 0) return;
-  if (stillValid && !(await stillValid())) return;
-  await deliverUntil([ids], frame, { poster: bulkPoster(), deadline: Date.now() + PRESENCE_DELIVERY_BUDGET_MS });
-}
-
-/** Sends the leave event of a member that ended. */
+/** Sends the leave event of a member that ended to every member's connections (read after the end). */
 async function announceLeave(channel: string, member: PresenceMember): Promise<void> {
-  await announce(channel, presenceFrameText(channel, 'leave', member)).catch((error) =>
-    logger.warn('presence leave event not sent', { channel, error: (error as Error).name }),
-  );
+  try {
+    const { connections } = await readPresence(channel);
+    await deliverPresence(connections, presenceFrameText(channel, 'leave', member));
+  } catch (error) {
+    logger.warn('presence leave event not sent', { channel, error: (error as Error).name });
+  }
 }
 
 /** What the `joined` ack of a presence channel adds: the members, and which of them is the joiner. */
@@ -374,15 +426,20 @@ export async function joinPresence(ctx: RouteContext, channel: string): Promise<
     return 'gone';
   }
   const { member, created } = added;
-  const [members] = await Promise.all([
-    readMembers(channel),
-    created
-      ? announce(channel, presenceFrameText(channel, 'join', member), ctx.connectionId, async () => {
-          return (await memberVersion(channel, memberKey)) === member.v;
-        }).catch((error) => logger.warn('presence join event not sent', { channel, error: (error as Error).name }))
-      : undefined,
-  ]);
-  return { members, self: memberKey };
+  // One read for the ack's list and the join event's addressees. The event goes out only if the
+  // membership is still in that read: a subscriber that came after its leave event went out
+  // would otherwise keep a member that left (the leave reached everyone the join would reach).
+  const now = nowSeconds();
+  const state = await readPresence(channel, now);
+  const still = state.members.some((m) => m.id === memberKey && m.v === member.v);
+  if (created && still) {
+    const others = state.connections.filter((id) => id !== ctx.connectionId);
+    await deliverPresence(others, presenceFrameText(channel, 'join', member)).catch((error) =>
+      logger.warn('presence join event not sent', { channel, error: (error as Error).name }),
+    );
+  }
+  await endStale(channel, state, now);
+  return { members: state.members, self: memberKey };
 }
 
 /** The presence part of a `leavechannel` (after the subscription is deleted). */
