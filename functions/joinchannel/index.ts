@@ -44,8 +44,9 @@ export const handler = messageRoute(async (ctx) => {
     const joined = await joinPresence(ctx, channel);
     if (joined === 'gone') return undefined;
     if (joined === 'full') {
-      // A member cap refusal joins nothing: the subscription this join wrote goes again.
-      if (outcome === 'joined') await leaveChannel(ctx.connectionId, channel);
+      // A member cap refusal joins nothing: the subscription goes again (a subscription of a
+      // presence channel without its membership would get messages but no presence events).
+      await leaveChannel(ctx.connectionId, channel);
       throw new PresenceFullError(presenceSettings().memberLimit, channel);
     }
     ack = joined;
