@@ -7,7 +7,7 @@
  *
  * | row     | sk               | other                                                        |
  * | ------- | ---------------- | ------------------------------------------------------------ |
- * | counter | `n`              | n (members now), v (memberships ever: the version source)    |
+ * | counter | `n`              | n (members now), v (memberships ever: the version source), at |
  * | member  | `m#<member key>` | conns (string set of connection ids), v, info, ttl           |
  *
  * and the connection's subscription row of a presence channel carries `mk` (its member key),
@@ -65,6 +65,12 @@ const inCleanup = new AsyncLocalStorage<true>();
 /** Tries of the join loop (existing member / new member) before the join counts as failed. */
 const JOIN_ATTEMPTS = 4;
 const COUNTER_SORT_KEY = 'n';
+/**
+ * A member counter unchanged this long has no slot in flight: a join takes its slot and writes
+ * its row within one invocation (10 s at most), a leave deletes its row and frees its slot in two
+ * consecutive writes.
+ */
+const COUNTER_SETTLE_MS = 60_000;
 const MEMBER_PREFIX = 'm#';
 
 export const presenceKey = (channel: string): string => `r#${channel}`;
@@ -125,9 +131,10 @@ export async function addMemberConnection(
         new UpdateCommand({
           TableName: tableName,
           Key: counterKey(channel),
-          UpdateExpression: 'ADD n :one, v :one',
+          UpdateExpression: 'ADD n :one, v :one SET #at = :now',
           ConditionExpression: 'attribute_not_exists(n) OR n < :limit',
-          ExpressionAttributeValues: { ':one': 1, ':limit': limit },
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':now': Date.now() },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
@@ -136,7 +143,9 @@ export async function addMemberConnection(
       if (!isConditionFailed(error)) throw error;
       // Full, unless another connection of this principal made the member meanwhile.
       const late = await addToExisting(channel, memberKey, connectionId, ttl);
-      return late ? { member: late.member, created: late.alone } : 'full';
+      if (late) return { member: late.member, created: late.alone };
+      if (attempt === 0 && (await repairCount(channel))) continue;
+      return 'full';
     }
     try {
       await documentClient().send(
@@ -213,10 +222,60 @@ async function addCount(channel: string, delta: number): Promise<void> {
     new UpdateCommand({
       TableName: config().tableName,
       Key: counterKey(channel),
-      UpdateExpression: 'ADD n :d',
-      ExpressionAttributeValues: { ':d': delta },
+      UpdateExpression: 'ADD n :d SET #at = :now',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: { ':d': delta, ':now': Date.now() },
     }),
   );
+}
+
+/**
+ * Puts the member count back to the number of member rows when it drifted high. It can: a
+ * function stopped (a timeout) between taking a slot and writing its member row, or between
+ * deleting a row and freeing its slot. Only a counter untouched for COUNTER_SETTLE_MS is
+ * repaired, so no slot taken by a join still running is lost, and the write is conditional on
+ * the counter being exactly as read. True when it freed slots.
+ */
+async function repairCount(channel: string, now = Date.now()): Promise<boolean> {
+  const { tableName } = config();
+  const counter = await documentClient().send(new GetCommand({ TableName: tableName, Key: counterKey(channel), ConsistentRead: true }));
+  const n = Number(counter.Item?.n);
+  const at = Number(counter.Item?.at ?? 0);
+  if (!(n > 0) || now - at < COUNTER_SETTLE_MS) return false;
+  let rows = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documentClient().send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+        ExpressionAttributeValues: { ':pk': presenceKey(channel), ':m': MEMBER_PREFIX },
+        ConsistentRead: true,
+        Select: 'COUNT',
+        ExclusiveStartKey,
+      }),
+    );
+    rows += out.Count ?? 0;
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  if (rows >= n) return false;
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: counterKey(channel),
+        UpdateExpression: 'SET n = :rows, #at = :now',
+        ConditionExpression: 'n = :n AND #at = :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':rows': rows, ':n': n, ':at': at, ':now': now },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+  logger.warn('presence member count repaired', { channel, counted: n, rows });
+  return true;
 }
 
 /**
