@@ -29,6 +29,9 @@ export interface AbuseLimits {
   FrameRateLimit: number;
   FrameBurstLimit: number;
   PostRateLimit: number;
+  PresenceMemberLimit: number;
+  PresencePerMinute: number;
+  PrincipalPresencePerMinute: number;
 }
 
 /** Reads the limits from the template's parameter defaults. */
@@ -51,6 +54,9 @@ export function templateLimits(templatePath = fileURLToPath(new URL('../template
     'FrameRateLimit',
     'FrameBurstLimit',
     'PostRateLimit',
+    'PresenceMemberLimit',
+    'PresencePerMinute',
+    'PrincipalPresencePerMinute',
   ];
   return Object.fromEntries(names.map((n) => [n, value(n)])) as unknown as AbuseLimits;
 }
@@ -103,6 +109,14 @@ export function abuseRows(limits: AbuseLimits, subscribers = 1000): AbuseRow[] {
   const replayWrites = joinWrites + 2;
   // A connection is closed once it sends more than the burst plus the sustained rate allows.
   const floodFramesAfter = limits.FrameBurstLimit + limits.FrameRateLimit * 60;
+  // Presence flapping: each join of a presence channel and its leave post one event to every
+  // other member. A join writes its budgets (2), the slot and subscription (2), the member key on
+  // the subscription (1), the member slot and row (2); a leave deletes the subscription and frees
+  // its slot (2), takes the connection from the member, deletes the row, frees the member slot (3).
+  const presencePairPosts = 2 * (limits.PresenceMemberLimit - 1);
+  const presencePairWrites = 7 + 5;
+  const flapPairsBefore = Math.floor(floodFramesAfter / 2);
+  const flapPairsAfter = limits.PrincipalPresencePerMinute;
   return [
     {
       abuse: `replay amplification (joinchannel with since=0, ${limits.HistorySize} messages of ${limits.MaxMessageBytes} B kept)`,
@@ -121,6 +135,12 @@ export function abuseRows(limits: AbuseLimits, subscribers = 1000): AbuseRow[] {
       before: 'unbounded rows (1,001 of 50)',
       after: cost(0, 0, Math.min(framesPerMinute, floodFramesAfter) * joinWrites),
       bound: `MaxChannelsPerConnection (${limits.MaxChannelsPerConnection}) rows, atomically; writes bounded by the frame rate`,
+    },
+    {
+      abuse: `presence flapping (join/leave loops in a presence channel of ${limits.PresenceMemberLimit} members)`,
+      before: cost(flapPairsBefore * presencePairPosts, flapPairsBefore * presencePairPosts, flapPairsBefore * (presencePairWrites - 2)),
+      after: cost(flapPairsAfter * presencePairPosts, flapPairsAfter * presencePairPosts, flapPairsAfter * presencePairWrites),
+      bound: `PrincipalPresencePerMinute joins (PresencePerMinute per connection), each a join and a leave event to at most PresenceMemberLimit - 1 members`,
     },
     {
       abuse: 'orphan rows (sockets killed mid-burst)',

@@ -7,6 +7,7 @@
 import { config } from './config.js';
 import { type BudgetKind, spendConnectionBudget, spendPrincipalBudget } from './connection-store.js';
 import { RateLimitedError } from './errors.js';
+import { presenceSettings } from './presence-settings.js';
 
 export interface BudgetOwner {
   connectionId: string;
@@ -15,6 +16,10 @@ export interface BudgetOwner {
 
 function limits(kind: BudgetKind): { connection: number; principal: number } {
   const c = config();
+  if (kind === 'presence') {
+    const p = presenceSettings();
+    return { connection: p.perMinute, principal: p.principalPerMinute };
+  }
   return kind === 'publish'
     ? { connection: c.publishPerMinute, principal: c.principalPublishPerMinute }
     : { connection: c.replayPerMinute, principal: c.principalReplayPerMinute };

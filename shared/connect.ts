@@ -9,10 +9,11 @@
 import { AuthRefusedError, connectRefusalCode } from './auth/refusal.js';
 import { config } from './config.js';
 import { openConnection } from './connection-store.js';
-import { AirwaveError, ConnectRefusedError } from './errors.js';
+import { AirwaveError, BadRequestError, ConnectRefusedError } from './errors.js';
 import { routeContext, type WebSocketEvent } from './handler.js';
 import { logger, redactQuery } from './observability.js';
 import { assertCanJoin, canJoin } from './policy.js';
+import { isPresenceChannel } from './presence-settings.js';
 import { parseChannelList } from './validate.js';
 
 export const SUBPROTOCOL = 'airwave';
@@ -34,7 +35,9 @@ export async function connect(event: WebSocketEvent): Promise<ConnectResult> {
     const requested = parseChannelList(query.channels);
     // The default channel is a channel like any other: a connection whose rights do not cover
     // it is not subscribed (it is not refused either; AuthMode=none's open rights cover it).
-    const withDefault = defaultChannel && canJoin(ctx.rights, defaultChannel);
+    // Presence channels are joined with a joinchannel frame only: its ack carries the member list.
+    if (requested.some(isPresenceChannel)) throw new BadRequestError('presence channels are joined with joinchannel');
+    const withDefault = defaultChannel && canJoin(ctx.rights, defaultChannel) && !isPresenceChannel(defaultChannel);
     const channels = [...new Set(withDefault ? [defaultChannel, ...requested] : requested)];
     if (channels.length > maxChannelsPerConnection) throw new AuthRefusedError('too_many_channels');
     for (const channel of requested) assertCanJoin(ctx.rights, channel);

@@ -273,18 +273,33 @@ export async function countSubscriptions(connectionId: string): Promise<number> 
   return count;
 }
 
+/** A presence channel a connection is a member of, as its subscription row records it (`mk`). */
+export interface Membership {
+  channel: string;
+  memberKey: string;
+}
+
+/** What {@link deleteConnectionRows} removed: a row count, and the presence memberships the caller must end. */
+export interface RemovedConnection {
+  removed: number;
+  memberships: Membership[];
+}
+
 /**
  * Deletes every row of a connection: the connection row first (from then on no write of the
  * connection succeeds, and a join racing this sees it gone), then one paginated Query on the
  * partition key and BatchWriteItem in chunks of 25. Idempotent, so a `$disconnect` that runs
- * twice, or a 410 cleanup racing it, is harmless. Returns how many rows were deleted.
+ * twice, or a 410 cleanup racing it, is harmless. Returns how many rows were deleted and the
+ * presence memberships its subscriptions recorded: ending those (leave events) is the caller's,
+ * shared/connection-cleanup.ts, so this storage module stays below shared/presence.ts.
  */
-export async function removeConnection(connectionId: string): Promise<number> {
+export async function deleteConnectionRows(connectionId: string): Promise<RemovedConnection> {
   const { tableName } = config();
   const first = await documentClient().send(
     new DeleteCommand({ TableName: tableName, Key: connectionRowKey(connectionId), ReturnValues: 'ALL_OLD' }),
   );
   let removed = first.Attributes ? 1 : 0;
+  const memberships: Membership[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const out = await documentClient().send(
@@ -292,7 +307,8 @@ export async function removeConnection(connectionId: string): Promise<number> {
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': connectionKey(connectionId) },
-        ProjectionExpression: 'pk, sk',
+        // mk: the member key of a presence channel's subscription (shared/presence.ts).
+        ProjectionExpression: 'pk, sk, mk',
         // Strongly consistent: a subscription written just before this read must be in it.
         ConsistentRead: true,
         ExclusiveStartKey,
@@ -300,17 +316,22 @@ export async function removeConnection(connectionId: string): Promise<number> {
     );
     const items = out.Items ?? [];
     await batchWrite(items.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
+    for (const item of items) if (typeof item.mk === 'string') memberships.push({ channel: String(item.sk).slice(2), memberKey: item.mk });
     removed += items.length;
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  return removed;
+  return { removed, memberships };
 }
 
-/** The kinds of budget: publishes (sendmessage) and replays (joinchannel with `since`). */
-export type BudgetKind = 'publish' | 'replay';
+/**
+ * The kinds of budget: publishes (sendmessage), replays (joinchannel with `since`) and presence
+ * (joins of presence channels and `members` requests, shared/presence.ts).
+ */
+export type BudgetKind = 'publish' | 'replay' | 'presence';
 const ATTRIBUTES: Record<BudgetKind, { window: string; count: string; sortKind: string }> = {
   publish: { window: 'pw', count: 'pn', sortKind: 'publish' },
   replay: { window: 'qw', count: 'qn', sortKind: 'replay' },
+  presence: { window: 'rw', count: 'rn', sortKind: 'presence' },
 };
 
 /** One spend of a budget: the count in the current window including this one, and when it ends. */

@@ -18,6 +18,7 @@
  */
 import { bulkPoster, invokeAsync } from './clients.js';
 import { type Config, config } from './config.js';
+import { removeConnection } from './connection-cleanup.js';
 import { AirwaveError, InvalidFanoutBatchError } from './errors.js';
 import { addReports, type DeliveryOutcome, type DeliveryReport, deliverUntil, emptyReport } from './fanout.js';
 import {
@@ -162,6 +163,7 @@ export async function deliverBatch(batch: FanoutBatch, limits: BatchLimits = {})
     poster: bulkPoster(),
     pace: createPacer({ ratePerSecond: batch.ratePerSecond, burst: batch.burst }),
     concurrency: concurrencyFor(batch.ratePerSecond),
+    onGone: removeConnection,
     ...limits,
   });
 }

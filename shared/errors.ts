@@ -28,6 +28,9 @@ export type ErrorCode =
   | 'idempotency_conflict'
   /** Storage did not answer within the request's deadline (shared/deadline.ts): retry after `retryAfter` s. */
   | 'unavailable'
+  | 'presence_full'
+  | 'not_joined'
+  | 'not_presence_channel'
   | 'internal_error';
 
 /** The base of the taxonomy: a message, a name, and the cause (if any) kept for the logs. */
@@ -100,7 +103,7 @@ export class ForbiddenError extends AirwaveError {
 }
 
 /** Which budget a `rate_limited` refusal spent: publishes or replays, per connection or per principal. */
-export type BudgetName = 'publish' | 'replay';
+export type BudgetName = 'publish' | 'replay' | 'presence';
 export type BudgetScope = 'connection' | 'principal';
 
 export class RateLimitedError extends AirwaveError {
@@ -112,6 +115,22 @@ export class RateLimitedError extends AirwaveError {
       ...(channel === undefined ? {} : { channel }),
     });
     this.name = 'RateLimitedError';
+  }
+}
+
+/** A presence channel already holds PresenceMemberLimit members (shared/presence.ts). */
+export class PresenceFullError extends AirwaveError {
+  constructor(limit: number, channel: string) {
+    super('presence_full', `a presence channel holds at most ${limit} members`, { limit, channel });
+    this.name = 'PresenceFullError';
+  }
+}
+
+/** `members` asked about a channel the connection is not in, or one that is no presence channel. */
+export class PresenceRefusedError extends AirwaveError {
+  constructor(code: 'not_joined' | 'not_presence_channel', channel: string) {
+    super(code, code === 'not_joined' ? 'join the channel first' : 'not a presence channel', { channel });
+    this.name = 'PresenceRefusedError';
   }
 }
 

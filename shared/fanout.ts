@@ -12,7 +12,7 @@
  * - gone connections' rows are deleted once every post is done, so deletes never delay posts.
  */
 
-import { isEstablishing, removeConnection } from './connection-store.js';
+import { isEstablishing } from './connection-store.js';
 import { FanoutError } from './errors.js';
 import {
   CLEANUP_BUDGET_MS,
@@ -51,8 +51,12 @@ export interface DeliveryOptions {
   exclude?: string;
   /** Called before each post; a pacer resolves it when the rate budget allows one more. */
   pace?: () => Promise<void>;
-  /** What to do with a gone connection (default: delete its rows). */
-  onGone?: (connectionId: string) => Promise<unknown>;
+  /**
+   * What to do with a gone connection (410): the fan-out passes shared/connection-cleanup.ts
+   * `removeConnection`, presence events their own; a benchmark whose ids are all live, nothing.
+   * Required: a silent default would import the cleanup, and with it presence, into this module.
+   */
+  onGone: (connectionId: string) => Promise<unknown>;
   /** Whether a connection that answered 410 may still be completing its handshake (default: its row says it connected < 30 s ago). */
   isEstablishing?: (connectionId: string) => Promise<boolean>;
   /** Backoff sleep (tests replace it). */
@@ -132,7 +136,7 @@ export async function deliverUntil(
   const now = options.now ?? Date.now;
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   const maxAttempts = Math.max(1, options.maxAttempts ?? POST_MAX_ATTEMPTS);
-  const onGone = options.onGone ?? removeConnection;
+  const onGone = options.onGone;
   const establishing = options.isEstablishing ?? isEstablishing;
   const report = emptyReport();
   const remainder: string[] = [];

@@ -4,8 +4,29 @@
  */
 import type { AirwaveError, ErrorCode } from './errors.js';
 
+/** A member of a presence channel as frames carry it (shared/presence.ts). */
+export interface PresenceMember {
+  /** The principal (`sub`), or with AuthMode=none a hash of the connection id. */
+  id: string;
+  /** Increases with every new membership in the channel: a leave of `v` ends exactly the join of `v`. */
+  v: number;
+  /** Public info from the PresenceInfoClaim claim, if any. */
+  info?: string;
+}
+
 export type ServerFrame =
-  | { type: 'joined'; channel: string; connectionId: string; seq?: number; replay?: 'refused'; retryAfter?: number }
+  | {
+      type: 'joined';
+      channel: string;
+      connectionId: string;
+      seq?: number;
+      replay?: 'refused';
+      retryAfter?: number;
+      members?: PresenceMember[];
+      self?: string;
+    }
+  | { type: 'members'; channel: string; members: PresenceMember[] }
+  | { type: 'presence'; channel: string; event: 'join' | 'leave'; member: PresenceMember }
   | { type: 'left'; channel: string }
   | { type: 'message'; channel: string; message: unknown; id: string; seq?: number }
   | { type: 'replay'; channel: string; messages: unknown[]; skipped?: number[] }
@@ -25,6 +46,12 @@ export const joinedFrame = (channel: string, connectionId: string, seq?: number,
   ...(seq === undefined ? {} : { seq }),
   ...(refusedReplay ? { replay: 'refused' as const, retryAfter: refusedReplay.retryAfter } : {}),
 });
+
+/** `presence`: a member came (`join`) or its last connection left (`leave`). */
+export const presenceFrameText = (channel: string, event: 'join' | 'leave', member: PresenceMember): string =>
+  JSON.stringify({ type: 'presence', channel, event, member } satisfies ServerFrame);
+
+export const membersFrame = (channel: string, members: PresenceMember[]): ServerFrame => ({ type: 'members', channel, members });
 
 export const leftFrame = (channel: string): ServerFrame => ({ type: 'left', channel });
 

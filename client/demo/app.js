@@ -50,7 +50,13 @@ function channelList(channel) {
   list.className = 'messages';
   list.dataset.channel = channel;
   list.setAttribute('aria-label', `messages in ${channel}`);
-  box.append(title, list);
+  // A presence channel's members (shown once its join ack lists them).
+  const members = document.createElement('ul');
+  members.className = 'members';
+  members.dataset.channel = channel;
+  members.hidden = true;
+  members.setAttribute('aria-label', `members of ${channel}`);
+  box.append(title, list, members);
   $('channels').append(box);
   $('no-channels').hidden = true;
   return list;
@@ -72,6 +78,21 @@ function show(channel, meta, body, kind = '') {
   return label;
 }
 
+/** Renders a presence channel's live member list (the client keeps it across reconnects). */
+function showMembers(channel, members, self) {
+  channelList(channel);
+  const box = document.querySelector(`ul.members[data-channel="${CSS.escape(channel)}"]`);
+  box.hidden = false;
+  box.replaceChildren(
+    ...members.map((member) => {
+      const item = document.createElement('li');
+      item.textContent = `${member.info ?? member.id}${member.id === self ? ' (you)' : ''}`;
+      item.title = member.id;
+      return item;
+    }),
+  );
+}
+
 const text = (message) => (typeof message === 'string' ? message : JSON.stringify(message));
 
 function start() {
@@ -88,6 +109,10 @@ function start() {
     log(`joined ${channel}${seq === undefined ? '' : ` (latest #${seq})`}`);
   });
   client.on('left', ({ channel }) => log(`left ${channel}`));
+  client.on('presence', ({ channel, event, member, members, self }) => {
+    showMembers(channel, members, self);
+    if (member) log(`${member.info ?? member.id} ${event === 'join' ? 'joined' : 'left'} ${channel}`);
+  });
   client.on('sent', ({ channel, seq }) => log(`sent to ${channel}${seq === undefined ? '' : ` as #${seq}`}`));
   client.on('gap', ({ channel, from, to }) => show(channel, 'gap', `messages #${from}-#${to} are no longer kept`, 'gap'));
   client.on('error', ({ code, message, channel }) => log(`error ${code}${channel ? ` on ${channel}` : ''}: ${message}`, 'error'));

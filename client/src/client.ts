@@ -10,6 +10,7 @@ import { Emitter } from './emitter.js';
 import { parseServiceFrame, type ServiceFrame, seqOf, serviceFrame, str } from './frames.js';
 import { Heartbeat } from './heartbeat.js';
 import { Link, linkAddress } from './link.js';
+import { memberOf, PresenceList } from './presence.js';
 import { Repairs } from './repairs.js';
 import { ChannelSequence } from './sequence.js';
 import type {
@@ -22,6 +23,7 @@ import type {
   Joined,
   Listener,
   MessageEvent,
+  PresenceMember,
   Receipt,
   Timers,
   WebSocketConstructor,
@@ -46,7 +48,9 @@ const globalTimers: Timers = {
 };
 
 /** Codes that refuse a join for good: retrying it would be refused (and billed) again. */
-const REFUSED_JOIN = ['forbidden', 'invalid_channel', 'too_many_channels'];
+const REFUSED_JOIN = ['forbidden', 'invalid_channel', 'too_many_channels', 'presence_full'];
+/** Codes only a `members` request gets. */
+const REFUSED_MEMBERS = ['not_joined', 'not_presence_channel'];
 
 /** Throws a TypeError unless `channel` is a name the service accepts (saves a billed refusal). */
 export function assertChannelName(channel: string): void {
@@ -75,6 +79,10 @@ export class Client implements AirwaveClient {
   private readonly acks = new Map<string, Joined>();
   private readonly joinWaiters = new Map<string, Settle<Joined>[]>();
   private readonly sends = new Map<string, PendingSend>();
+  /** Member lists per channel (client/src/presence.ts); active once the service sent one. */
+  private readonly presence = new Map<string, PresenceList>();
+  /** `fetchMembers` calls waiting for their answer, per channel, with the link they went out on. */
+  private readonly memberWaiters = new Map<string, Array<{ link: Link; settle: Settle<PresenceMember[]> }>>();
   private readonly repairs: Repairs;
   private readonly heartbeat: Heartbeat;
   /** `sendmessage` frames waiting for an open link (offline, or mid roll-over). */
@@ -184,6 +192,24 @@ export class Client implements AirwaveClient {
     });
   }
 
+  members(channel: string): PresenceMember[] {
+    const list = this.presence.get(channel);
+    return list?.active ? list.list() : [];
+  }
+
+  fetchMembers(channel: string): Promise<PresenceMember[]> {
+    assertChannelName(channel);
+    return settled((settle) => {
+      if (this.state === 'closed') return settle[1](failure({ code: 'closed', message: 'closed', channel }));
+      if (!this.seqs.has(channel)) return settle[1](failure({ code: 'not_joined', message: 'join the channel first', channel }));
+      const link = this.current;
+      if (!link?.send({ action: 'members', channel }))
+        return settle[1](failure({ code: 'not_connected', message: 'not connected', channel }));
+      this.presenceOf(channel).requested();
+      this.memberWaiters.set(channel, [...(this.memberWaiters.get(channel) ?? []), { link, settle }]);
+    });
+  }
+
   channel(name: string, onMessage?: (event: MessageEvent) => void): ChannelHandle {
     const joined = this.join(name);
     const off = onMessage ? this.on('message', (event) => event.channel === name && onMessage(event)) : () => {};
@@ -234,6 +260,7 @@ export class Client implements AirwaveClient {
     }
     this.sends.clear();
     for (const channel of [...this.joinWaiters.keys()]) this.rejectJoin(channel, failure({ ...closed, channel }));
+    for (const channel of [...this.memberWaiters.keys()]) this.rejectMembers(channel, failure({ ...closed, channel }));
     this.outbox.length = 0;
     this.setState('closed');
     this.emitter.clear();
@@ -383,7 +410,11 @@ export class Client implements AirwaveClient {
     for (const channel of link.pending) {
       const seq = this.seqs.get(channel);
       if (seq) seq.awaitingAck = false;
+      this.presence.get(channel)?.abandoned();
     }
+    for (const [channel, waiters] of this.memberWaiters)
+      for (const waiter of waiters.filter((w) => w.link === link))
+        this.settleMembers(channel, waiter, failure({ code: 'unconfirmed', message: 'connection lost before the answer', channel }));
     for (const [ref, send] of this.sends)
       if (send.link === link)
         this.settleSend(
@@ -482,6 +513,8 @@ export class Client implements AirwaveClient {
     link.pending.add(seq.channel);
     seq.awaitingAck = true;
     this.repairs.joinSent(seq);
+    // The ack of a presence channel carries its members: events from now on are applied over them.
+    this.presenceOf(seq.channel).requested();
     return true;
   }
 
@@ -515,6 +548,7 @@ export class Client implements AirwaveClient {
           break;
         }
         seq.ack(frame.seq);
+        this.joinedPresence(channel, raw);
         this.acks.set(channel, { channel, seq: frame.seq });
         this.emitter.emit('joined', { channel, seq: frame.seq });
         for (const [resolve] of this.joinWaiters.get(channel) ?? []) resolve({ channel, seq: frame.seq });
@@ -527,6 +561,19 @@ export class Client implements AirwaveClient {
           this.repairs.retryAfter(seq, Math.min(retryAfter, 60) * 1000);
         }
         break;
+      case 'presence':
+        this.presenceEvent(channel, raw);
+        break;
+      case 'members': {
+        const list = this.presence.get(channel);
+        const members = Array.isArray(raw.members) ? raw.members.map(memberOf) : undefined;
+        if (!list || !seq || !members || members.includes(undefined)) break;
+        list.snapshot(members as PresenceMember[]);
+        this.emitPresence(channel, list, 'sync');
+        const waiter = this.memberWaiters.get(channel)?.find((w) => w.link === link);
+        if (waiter) this.settleMembers(channel, waiter, list.list(), false);
+        break;
+      }
       case 'left':
         link.leaving.delete(channel);
         // Joined again while the leave was on its way: the join goes out now.
@@ -567,10 +614,18 @@ export class Client implements AirwaveClient {
           this.settleSend(ref, failure(error));
           break;
         }
+        // A refused `members` request (its own codes, or the presence budget with no join of the channel on its way).
+        const asked = this.memberWaiters.get(channel)?.find((w) => w.link === link);
+        if (asked && (REFUSED_MEMBERS.includes(code) || (code === 'rate_limited' && !link.pending.has(channel)))) {
+          this.settleMembers(channel, asked, failure({ ...error, channel }));
+          this.emitter.emit('error', error);
+          break;
+        }
         // An older service named no channel in `too_many_channels`: it refused the join that went out last.
         if (!channel && code === 'too_many_channels') channel = [...link.pending].at(-1) ?? '';
         if (ref === undefined && link.pending.delete(channel)) {
           if (seq) seq.awaitingAck = false;
+          this.presence.get(channel)?.abandoned();
           if (REFUSED_JOIN.includes(code)) {
             // Refused for good: the channel is not joined, and is not asked for again.
             error.channel = channel;
@@ -614,10 +669,66 @@ export class Client implements AirwaveClient {
     return seq;
   }
 
+  // ---- presence ----------------------------------------------------------------------------
+
+  private presenceOf(channel: string): PresenceList {
+    const known = this.presence.get(channel);
+    if (known) return known;
+    const list = new PresenceList();
+    this.presence.set(channel, list);
+    return list;
+  }
+
+  /** A join ack: a presence channel's carries the member list, which replaces the one kept. */
+  private joinedPresence(channel: string, raw: Record<string, unknown>): void {
+    const list = this.presenceOf(channel);
+    const members = Array.isArray(raw.members) ? raw.members.map(memberOf) : undefined;
+    if (!members || members.includes(undefined)) {
+      list.abandoned();
+      return;
+    }
+    list.snapshot(members as PresenceMember[], str(raw.self));
+    this.emitPresence(channel, list, 'sync');
+  }
+
+  private presenceEvent(channel: string, raw: Record<string, unknown>): void {
+    const list = this.presence.get(channel);
+    const member = memberOf(raw.member);
+    const event = raw.event;
+    if (!list || !member || (event !== 'join' && event !== 'leave')) return;
+    if (list.event(event, member) && list.active) this.emitPresence(channel, list, event, member);
+  }
+
+  private emitPresence(channel: string, list: PresenceList, event: 'join' | 'leave' | 'sync', member?: PresenceMember): void {
+    this.emitter.emit('presence', { channel, event, ...(member ? { member } : {}), members: list.list(), self: list.self });
+  }
+
+  private settleMembers(
+    channel: string,
+    waiter: { link: Link; settle: Settle<PresenceMember[]> },
+    outcome: PresenceMember[] | Error,
+    abandon = true,
+  ): void {
+    const waiters = (this.memberWaiters.get(channel) ?? []).filter((w) => w !== waiter);
+    if (waiters.length > 0) this.memberWaiters.set(channel, waiters);
+    else this.memberWaiters.delete(channel);
+    if (outcome instanceof Error) {
+      if (abandon) this.presence.get(channel)?.abandoned();
+      waiter.settle[1](outcome);
+    } else waiter.settle[0](outcome);
+  }
+
+  private rejectMembers(channel: string, reason: Error): void {
+    for (const { settle } of this.memberWaiters.get(channel) ?? []) settle[1](reason);
+    this.memberWaiters.delete(channel);
+  }
+
   /** The channel is no longer wanted (left, or its join refused): drop its state. */
   private forget(channel: string, reason: Error): void {
     this.seqs.delete(channel);
     this.acks.delete(channel);
+    this.presence.delete(channel);
+    this.rejectMembers(channel, reason);
     this.repairs.clear(channel);
     this.rejectJoin(channel, reason);
   }

@@ -33,6 +33,29 @@ export interface Joined {
   seq?: number;
 }
 
+/** A member of a presence channel: a principal (the token's `sub`), or a connection without tokens. */
+export interface PresenceMember {
+  id: string;
+  /** The membership's version: higher for every new membership in the channel. */
+  v: number;
+  /** Public info from the token (the stack's PresenceInfoClaim, for example a display name). */
+  info?: string;
+}
+
+/**
+ * A change of a presence channel's member list: a member came (`join`) or left (`leave`), or the
+ * list was replaced by the service's (`sync`: after a join, a re-join, or `fetchMembers`).
+ * `members` is the whole list after the change.
+ */
+export interface PresenceEvent {
+  channel: string;
+  event: 'join' | 'leave' | 'sync';
+  member?: PresenceMember;
+  members: PresenceMember[];
+  /** This client's own member id in the channel. */
+  self?: string;
+}
+
 /** What a rejected `send()` or `join()` promise holds, and what `error` events carry. */
 export interface ClientError {
   /** A service code (docs/protocol.md) or a client one (README.md). */
@@ -61,6 +84,8 @@ export interface ClientEvents<T = unknown> {
   joined: Joined;
   /** The service acknowledged a leave. */
   left: { channel: string };
+  /** A presence channel's member list changed. */
+  presence: PresenceEvent;
 }
 
 export type EventName = keyof ClientEvents;
@@ -171,6 +196,17 @@ export interface AirwaveClient<T = unknown> {
    * resolves with the receipt and rejects with a {@link ClientError}: awaiting it is optional.
    */
   send(channel: string, message: T): Promise<Receipt>;
+  /**
+   * The live member list of presence channel `channel`, oldest membership first: empty until its
+   * join is acknowledged (and for a channel that is not a presence channel). Kept across
+   * reconnects and roll-overs; each re-join's ack replaces it.
+   */
+  members(channel: string): PresenceMember[];
+  /**
+   * Asks the service for a fresh member list of a joined presence channel (it spends the
+   * connection's presence budget) and replaces the live list with it.
+   */
+  fetchMembers(channel: string): Promise<PresenceMember[]>;
   /** Joins `channel` and calls `onMessage` with its messages, until the handle's `leave()`. */
   channel(name: string, onMessage?: (event: MessageEvent<T>) => void): ChannelHandle<T>;
   /** Subscribes to an event; returns the function that unsubscribes. */

@@ -3,7 +3,7 @@
  * which is why rows also carry a TTL and a 410 during fan-out deletes them too.
  */
 
-import { removeConnection } from '../../shared/connection-store.js';
+import { removeConnection } from '../../shared/connection-cleanup.js';
 import type { WebSocketEvent } from '../../shared/handler.js';
 import { logger } from '../../shared/observability.js';
 

@@ -5,6 +5,8 @@
  * connection's and the principal's replay budgets, and a refused replay still joins: the client
  * gets a `rate_limited` frame for the replay, then its `joined` ack marked `replay: "refused"`.
  * A join that fails after writing its subscription (storage too slow: `unavailable`) undoes it.
+ * A presence channel's join (shared/presence.ts) spends the presence budget, is refused with
+ * `presence_full` past the member cap, and its ack carries the member list.
  */
 
 import { spend } from '../../shared/budgets.js';
@@ -12,11 +14,13 @@ import { bulkPoster } from '../../shared/clients.js';
 import { config } from '../../shared/config.js';
 import { joinChannel, leaveChannel } from '../../shared/connection-store.js';
 import { GRACE_MS, isUnavailable, UnavailableError, withGrace } from '../../shared/deadline.js';
-import { AirwaveError, TooManyChannelsError } from '../../shared/errors.js';
+import { AirwaveError, PresenceFullError, TooManyChannelsError } from '../../shared/errors.js';
 import { frameForError, messageRoute } from '../../shared/handler.js';
 import { logger } from '../../shared/observability.js';
 import { assertCanJoin } from '../../shared/policy.js';
 import { postWithRetry } from '../../shared/post-retry.js';
+import { joinPresence, type PresenceAck, spendPresence } from '../../shared/presence.js';
+import { isPresenceChannel, presenceSettings } from '../../shared/presence-settings.js';
 import { joinedFrame } from '../../shared/protocol.js';
 import { replay } from '../../shared/replay.js';
 import { readSequence } from '../../shared/store.js';
@@ -31,6 +35,9 @@ export const handler = messageRoute(async (ctx) => {
   assertChannel(channel);
   const since = optionalSeq(body.since, 'since');
   assertCanJoin(ctx.rights, channel);
+  // Presence channels: a join costs presence events, so it spends the presence budget first.
+  const presence = isPresenceChannel(channel);
+  if (presence && !(await spendPresence(ctx, channel))) return undefined;
   const limit = config().maxChannelsPerConnection;
   const outcome = await joinChannel(ctx.connectionId, channel, ctx.connectedAt, limit).catch((error: unknown) => {
     throw unavailableFor(channel, error);
@@ -38,6 +45,18 @@ export const handler = messageRoute(async (ctx) => {
   if (outcome === 'full') throw new TooManyChannelsError(limit, channel); // logged at WARN by the wrapper
   if (outcome === 'gone') return undefined; // $disconnect ran meanwhile: no one to answer
   try {
+    let ack: PresenceAck | undefined;
+    if (presence) {
+      const joined = await joinPresence(ctx, channel);
+      if (joined === 'gone') return undefined;
+      if (joined === 'full') {
+        // A member cap refusal joins nothing: the subscription goes again (a subscription of a
+        // presence channel without its membership would get messages but no presence events).
+        await leaveChannel(ctx.connectionId, channel);
+        throw new PresenceFullError(presenceSettings().memberLimit, channel);
+      }
+      ack = joined;
+    }
     const sequence = await readSequence(channel);
     const latest = sequence?.seq;
     if (since !== undefined && latest !== undefined && latest > since) {
@@ -54,11 +73,11 @@ export const handler = messageRoute(async (ctx) => {
         // The ack says the replay was refused: its seq is the channel's latest, not where the
         // client is, and the client asks again after retryAfter.
         const retryAfter = Number(allowed.details.retryAfter ?? 1);
-        return joinedFrame(channel, ctx.connectionId, latest, { retryAfter });
+        return { ...joinedFrame(channel, ctx.connectionId, latest, { retryAfter }), ...ack };
       }
       await replay(ctx.connectionId, channel, since, sequence);
     }
-    return joinedFrame(channel, ctx.connectionId, latest);
+    return { ...joinedFrame(channel, ctx.connectionId, latest), ...ack };
   } catch (error) {
     // Storage failed after the subscription was written: the client is told the join failed
     // (`unavailable`), so the subscription must not stay (a later join of it would be 'already').

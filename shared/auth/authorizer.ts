@@ -18,6 +18,7 @@
 import { ConfigError } from '../errors.js';
 import { logger, metrics, redactQuery } from '../observability.js';
 import { canJoin, OPEN_RIGHTS, type Rights, rightsToContext } from '../policy.js';
+import { presenceInfoFromClaims } from '../presence-settings.js';
 import { assertContextFits, rightsFromClaims, userChannelPatterns } from './claims.js';
 import { verificationKey } from './keys.js';
 import { isOriginAllowed } from './origin.js';
@@ -68,7 +69,7 @@ function checkOrigin(event: AuthorizerEvent, settings: AuthSettings): void {
 }
 
 /** The rights of the connection: open in AuthMode=none, the token's otherwise. */
-async function rightsOf(event: AuthorizerEvent, settings: AuthSettings): Promise<{ rights: Rights; source?: TokenSource }> {
+async function rightsOf(event: AuthorizerEvent, settings: AuthSettings): Promise<Decision> {
   if (settings.mode === 'none') return { rights: OPEN_RIGHTS };
   const found = tokenOf(event);
   if (!found) throw new AuthRefusedError('token_missing');
@@ -79,7 +80,8 @@ async function rightsOf(event: AuthorizerEvent, settings: AuthSettings): Promise
     audience: settings.audience,
     maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
   });
-  return { rights: withUserChannels(rightsFromClaims(claims), settings.userChannels ?? []), source: found.source };
+  const info = presenceInfoFromClaims(claims);
+  return { rights: withUserChannels(rightsFromClaims(claims), settings.userChannels ?? []), source: found.source, info };
 }
 
 /**
@@ -103,7 +105,10 @@ function withUserChannels(rights: Rights, templates: readonly string[]): Rights 
  * Decides one `$connect`: resolves to the rights (and where the token came from), or rejects
  * with an AuthRefusedError, or with another error for a server-side failure.
  */
-export async function decide(event: AuthorizerEvent, settings: AuthSettings): Promise<{ rights: Rights; source?: TokenSource }> {
+/** A `$connect` decision: the rights, where the token came from, and the member's public info (PresenceInfoClaim). */
+type Decision = { rights: Rights; source?: TokenSource; info?: string };
+
+export async function decide(event: AuthorizerEvent, settings: AuthSettings): Promise<Decision> {
   checkOrigin(event, settings);
   const decision = await rightsOf(event, settings);
   for (const channel of requestedChannels(event)) {
@@ -127,7 +132,7 @@ export async function authorizer(event: AuthorizerEvent): Promise<AuthorizerResu
   const origin = originOf(event)?.slice(0, LOGGED_ORIGIN_LENGTH);
   try {
     if (typeof event.methodArn !== 'string' || event.methodArn === '') throw new Error('event has no methodArn');
-    const { rights, source } = await decide(event, await currentSettings());
+    const { rights, source, info } = await decide(event, await currentSettings());
     logger.info('connect authorized', {
       principal: rights.principal,
       tokenSource: source,
@@ -135,7 +140,7 @@ export async function authorizer(event: AuthorizerEvent): Promise<AuthorizerResu
       query: redactQuery(event.queryStringParameters),
     });
     metrics.addMetric('ConnectAuthorized', 'Count', 1);
-    return policy(rights.principal, 'Allow', event.methodArn, rightsToContext(rights));
+    return policy(rights.principal, 'Allow', event.methodArn, { ...rightsToContext(rights), ...(info ? { info } : {}) });
   } catch (error) {
     if (error instanceof AuthRefusedError) {
       logger.warn('connect refused', { reason: error.code, status: error.statusCode, origin });

@@ -76,4 +76,22 @@ describe('demo page, in chromium on the local stack', function () {
     await reader.screenshot({ path: `${RESULTS}demo.png`, fullPage: true });
     expect(pageErrors).to.deep.equal([]);
   });
+
+  it('shows the live member list of a presence channel on both pages, and a member leaving', async () => {
+    const [ann, bob] = [await openDemo(), await openDemo()];
+    await connectAndJoin(ann, 'presence:lobby');
+    await connectAndJoin(bob, 'presence:lobby');
+    const members = (page: Page) => page.locator('ul.members[data-channel="presence:lobby"] li');
+    // AuthMode=none: each page is its own member, named by a hash of its connection.
+    await members(ann).nth(1).waitFor();
+    await members(bob).nth(1).waitFor();
+    expect(await members(ann).count()).to.equal(2);
+    expect(await members(ann).filter({ hasText: '(you)' }).count(), 'one of them is this page').to.equal(1);
+    await bob.click('#disconnect');
+    await ann.waitForSelector('#log li:has-text("left presence:lobby")');
+    expect(await members(ann).count()).to.equal(1);
+    mkdirSync(RESULTS, { recursive: true });
+    await ann.screenshot({ path: `${RESULTS}demo-presence.png`, fullPage: true });
+    expect(pageErrors).to.deep.equal([]);
+  });
 });

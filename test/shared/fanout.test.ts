@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { resetClients } from '../../shared/clients.js';
+import { removeConnection } from '../../shared/connection-cleanup.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { backoffMs, type DeliveryOptions, deliver, deliverUntil } from '../../shared/fanout.js';
 import { FastPoster } from '../../shared/fast-poster.js';
@@ -16,7 +17,7 @@ describe('fanout', () => {
   let poster: FastPoster;
   /** Delivers to a channel's subscribers as read from the table, through the production poster. */
   const broadcast = (channel: string, data: string, options: Partial<DeliveryOptions> = {}) =>
-    deliver(subscriberPages(channel), data, { poster, ...options });
+    deliver(subscriberPages(channel), data, { poster, onGone: removeConnection, ...options });
   before(async () => {
     db = await startDynamo({ CHANNEL_SHARDS: '4' });
     api = await startConnectionsEndpoint();
@@ -126,7 +127,7 @@ describe('fanout', () => {
           return 'failed';
         },
       };
-      const report = await deliver([['a=']], 'x', { poster, sleep: noSleep });
+      const report = await deliver([['a=']], 'x', { poster, sleep: noSleep, onGone: removeConnection });
       expect(report).to.deep.equal({ delivered: 0, gone: 0, failed: 1, throttled: 0 });
       expect(calls).to.equal(3);
     });
@@ -154,7 +155,12 @@ describe('fanout', () => {
           return outcome;
         },
       };
-      const { report, remainder } = await deliverUntil([ids], 'x', { poster: counting, concurrency: 8, maxAttempts: 4 });
+      const { report, remainder } = await deliverUntil([ids], 'x', {
+        poster: counting,
+        concurrency: 8,
+        maxAttempts: 4,
+        onGone: removeConnection,
+      });
 
       // Assess: every live client was posted before any stalled one was retried, and quickly;
       // each stalled one got exactly maxAttempts posts and is returned, not dropped.
@@ -180,6 +186,7 @@ describe('fanout', () => {
       };
       const { report, remainder } = await deliverUntil([ids], 'x', {
         poster,
+        onGone: removeConnection,
         concurrency: 1,
         now: () => clock,
         deadline: 500,
@@ -235,7 +242,7 @@ describe('fanout', () => {
           return 'ok';
         },
       };
-      const report = await deliver(pages(), 'x', { poster, concurrency: 3 });
+      const report = await deliver(pages(), 'x', { poster, concurrency: 3, onGone: removeConnection });
       expect(report.delivered).to.equal(10);
       expect(seen).to.have.members(['p0a=', 'p0b=', 'p1a=', 'p1b=', 'p2a=', 'p2b=', 'p3a=', 'p3b=', 'p4a=', 'p4b=']);
       expect(maxAhead).to.be.at.most(1);

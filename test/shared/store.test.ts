@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { resetClients } from '../../shared/clients.js';
-import { countSubscriptions, openConnection, removeConnection } from '../../shared/connection-store.js';
+import { removeConnection } from '../../shared/connection-cleanup.js';
+import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import {
   appendHistory,
   batchWrite,

@@ -11,15 +11,40 @@ import { render, resourcesOfType, reviewPolicies } from './statements.js';
  */
 const DYNAMODB_ACTIONS: Record<string, string[]> = {
   AuthorizerFunction: [],
-  ConnectFunction: ['dynamodb:BatchWriteItem'],
-  DisconnectFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  // PutItem: the connection row (found missing by test/template/iam-usage.test.ts).
+  ConnectFunction: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+  // Presence (shared/presence.ts) adds GetItem, UpdateItem, DeleteItem where members join or leave.
+  DisconnectFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   DefaultFunction: [],
-  JoinChannelFunction: ['dynamodb:Query', 'dynamodb:PutItem'],
-  LeaveChannelFunction: ['dynamodb:DeleteItem'],
-  SendMessageFunction: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+  JoinChannelFunction: [
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+  LeaveChannelFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  // GetItem, DeleteItem: a 410's cleanup (test/template/iam-usage.test.ts found them missing).
+  SendMessageFunction: [
+    'dynamodb:Query',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ],
   PingFunction: [],
-  PublishFunction: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
-  FanoutFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  MembersFunction: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  PublishFunction: [
+    'dynamodb:Query',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ],
+  FanoutFunction: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
 };
 /** Actions on IdempotencyTable (Powertools' record and the progress rows): the backend publisher only. */
 const IDEMPOTENCY_ACTIONS: Record<string, string[]> = {
@@ -32,6 +57,9 @@ const IDEMPOTENCY_ACTIONS: Record<string, string[]> = {
 const MANAGE_CONNECTIONS: Record<string, string[]> = {
   DefaultFunction: ['POST', 'DELETE'],
   PingFunction: ['POST', 'DELETE'],
+  MembersFunction: ['POST', 'DELETE'],
+  // Presence leave events.
+  DisconnectFunction: ['POST'],
   LeaveChannelFunction: ['POST', 'DELETE'],
   JoinChannelFunction: ['POST', 'DELETE'],
   SendMessageFunction: ['POST', 'DELETE'],

@@ -1,0 +1,548 @@
+/**
+ * Presence: who is in a presence channel (PresenceChannels), join and leave events, the member
+ * cap. A member is a principal (`sub` with AuthMode=jwt; with AuthMode=none each connection is
+ * its own member, named by a hash of its id so that no client learns another's connection id).
+ *
+ * Rows (partition `r#<channel>`; `#` never occurs in a channel name):
+ *
+ * | row     | sk               | other                                                        |
+ * | ------- | ---------------- | ------------------------------------------------------------ |
+ * | counter | `n`              | n (members now), v (memberships ever: the version source), at |
+ * | member  | `m#<member key>` | conns (string set of connection ids), v, info, ttl           |
+ *
+ * and the connection's subscription row of a presence channel carries `mk` (its member key),
+ * so that `$disconnect` and the 410 cleanup (shared/connection-store.ts removeConnection) know
+ * which members lose the connection without knowing its rights.
+ *
+ * Every change is one conditional write on one item, no transaction (dynalite has none):
+ * - a connection joins an existing member with `ADD conns` under `attribute_exists(pk)`;
+ * - a new member first takes a slot, `ADD n 1, v 1` on the counter under `n < limit` (the cap,
+ *   atomic under any concurrency), then creates its row under `attribute_not_exists(pk)`; if
+ *   another connection of the same principal created it first, the slot is given back and the
+ *   connection joins that row instead;
+ * - a connection leaves with `DELETE conns`; the write that empties the set is followed by a
+ *   delete of the row under `attribute_not_exists(conns) AND v = :v`, so a connection of the
+ *   same principal that joined in between keeps the member (the delete fails), and exactly one
+ *   writer sends the leave event.
+ *
+ * Every membership gets a new `v` from the counter; the join and the leave of one membership
+ * carry the same `v`. A client applies events by version (client/src/presence.ts): a member is
+ * present when the highest `v` it saw joining is above the highest it saw leaving, so events
+ * that arrive out of order (each is posted by a different invocation) leave no phantom.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { spend } from './budgets.js';
+import { bulkPoster, documentClient } from './clients.js';
+import { config } from './config.js';
+import { deleteConnectionRows, type Membership } from './connection-store.js';
+import { PresenceRefusedError } from './errors.js';
+import { deliverUntil } from './fanout.js';
+import type { RouteContext } from './handler.js';
+import { CONNECTION_SORT_KEY, connectionKey, connectionTtl, subscriptionSortKey } from './keys.js';
+import { CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
+import { logger } from './observability.js';
+import { assertCanJoin } from './policy.js';
+import { isPresenceChannel, presenceSettings } from './presence-settings.js';
+import { membersFrame, type PresenceMember, presenceFrameText, type ServerFrame } from './protocol.js';
+import { assertChannel } from './validate.js';
+
+/**
+ * How long one presence event's posts may take (at most PresenceMemberLimit posts). A post not
+ * made by then is dropped (logged): a client that misses an event gets the whole list again with
+ * its next join ack or `members` request. It keeps a join well inside the function's 10 s.
+ */
+export const PRESENCE_DELIVERY_BUDGET_MS = 2_000;
+/** Posts to one member per event (429s and failures together): presence is refreshed by snapshots, not retried for long. */
+const PRESENCE_POST_ATTEMPTS = 3;
+/**
+ * Set while a presence event's 410 cleanup runs: the leave events that cleanup sends do not clean
+ * up the gone connections they find in turn (those have their own `$disconnect`, the next event,
+ * or their TTL), so one event costs at most one level of cleanup, never a chain.
+ */
+const inCleanup = new AsyncLocalStorage<true>();
+/** Tries of the join loop (existing member / new member) before the join counts as failed. */
+const JOIN_ATTEMPTS = 4;
+const COUNTER_SORT_KEY = 'n';
+/**
+ * A member counter unchanged this long has no slot in flight: a join takes its slot and writes
+ * its row within one invocation (10 s at most), a leave deletes its row and frees its slot in two
+ * consecutive writes.
+ */
+const COUNTER_SETTLE_MS = 60_000;
+const MEMBER_PREFIX = 'm#';
+
+export const presenceKey = (channel: string): string => `r#${channel}`;
+const memberRowKey = (channel: string, memberKey: string) => ({ pk: presenceKey(channel), sk: `${MEMBER_PREFIX}${memberKey}` });
+const counterKey = (channel: string) => ({ pk: presenceKey(channel), sk: COUNTER_SORT_KEY });
+const isConditionFailed = (error: unknown): boolean => (error as Error)?.name === 'ConditionalCheckFailedException';
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+export type { Membership } from './connection-store.js';
+
+/**
+ * The member key of a connection: its principal with AuthMode=jwt; with AuthMode=none (no
+ * identity) the connection itself, as the first 16 characters of its SHA-256 in base64url.
+ */
+export function memberKeyOf(ctx: Pick<RouteContext, 'connectionId' | 'rights'>, authMode = config().authMode): string {
+  if (authMode === 'jwt') return ctx.rights.principal;
+  return `c.${createHash('sha256').update(ctx.connectionId).digest('base64url').slice(0, 16)}`;
+}
+
+/** The public info the authorizer put in the connection's context (PresenceInfoClaim), if any. */
+export function memberInfoOf(ctx: Pick<RouteContext, 'event'>): string | undefined {
+  const info = ctx.event.requestContext.authorizer?.info;
+  return typeof info === 'string' && info.length > 0 ? info : undefined;
+}
+
+const toMember = (memberKey: string, v: unknown, info: unknown): PresenceMember =>
+  typeof info === 'string' ? { id: memberKey, v: Number(v), info } : { id: memberKey, v: Number(v) };
+
+/** What adding a connection to a member did. */
+export type AddOutcome = { member: PresenceMember; created: boolean } | 'full';
+
+/**
+ * Adds `connectionId` to the member `memberKey` of `channel`, creating the member (within
+ * `limit` members) if it has no connection yet. `created` tells whether this call made the
+ * member, that is, whether a join event is due. `ttl` (epoch seconds) is the connection's; the
+ * member row keeps the latest of its connections' TTLs.
+ */
+export async function addMemberConnection(
+  channel: string,
+  memberKey: string,
+  connectionId: string,
+  info: string | undefined,
+  ttl: number,
+  limit: number,
+): Promise<AddOutcome> {
+  const { tableName } = config();
+  const key = memberRowKey(channel, memberKey);
+  for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
+    const existing = await addToExisting(channel, memberKey, connectionId, ttl);
+    if (existing) return { member: existing.member, created: existing.alone };
+    let v: number;
+    try {
+      const out = await documentClient().send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: counterKey(channel),
+          UpdateExpression: 'ADD n :one, v :one SET #at = :now',
+          ConditionExpression: 'attribute_not_exists(n) OR n < :limit',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':now': Date.now() },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      v = Number(out.Attributes?.v);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      // Full, unless another connection of this principal made the member meanwhile.
+      const late = await addToExisting(channel, memberKey, connectionId, ttl);
+      if (late) return { member: late.member, created: late.alone };
+      if (attempt === 0 && (await repairCount(channel))) continue;
+      return 'full';
+    }
+    try {
+      await documentClient().send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...key, conns: new Set([connectionId]), v, ttl, ...(info === undefined ? {} : { info }) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { member: toMember(memberKey, v, info), created: true };
+    } catch (error) {
+      // The slot holds no member: give it back, whatever went wrong.
+      await addCount(channel, -1);
+      if (!isConditionFailed(error)) throw error;
+      // Another connection of this principal created the member first: join it (next round).
+    }
+  }
+  throw new Error('presence join did not settle');
+}
+
+/** `ADD conns` on an existing member row; the member, or undefined when there is no row. */
+async function addToExisting(
+  channel: string,
+  memberKey: string,
+  connectionId: string,
+  ttl: number,
+): Promise<{ member: PresenceMember; alone: boolean } | undefined> {
+  const base = {
+    TableName: config().tableName,
+    Key: memberRowKey(channel, memberKey),
+    ExpressionAttributeValues: { ':c': new Set([connectionId]) } as Record<string, unknown>,
+    ReturnValues: 'ALL_NEW' as const,
+  };
+  try {
+    // The row lives as long as its longest-lived connection: the TTL only ever moves forward.
+    const out = await documentClient().send(
+      new UpdateCommand({
+        ...base,
+        UpdateExpression: 'ADD conns :c SET #ttl = :ttl',
+        ConditionExpression: 'attribute_exists(pk) AND #ttl < :ttl',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ':ttl': ttl },
+      }),
+    );
+    return existingMember(memberKey, connectionId, out.Attributes);
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+  try {
+    const out = await documentClient().send(
+      new UpdateCommand({ ...base, UpdateExpression: 'ADD conns :c', ConditionExpression: 'attribute_exists(pk)' }),
+    );
+    return existingMember(memberKey, connectionId, out.Attributes);
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The member a connection was added to, and whether its set held only this connection after the
+ * add: the row was empty (a leave that emptied it never finished, so no leave event went out but
+ * a snapshot may have hidden it), or this is a repeated join of its only connection. Either way
+ * the join event is sent again: a client that still has this membership ignores it (same `v`).
+ */
+function existingMember(memberKey: string, connectionId: string, row: Record<string, unknown> | undefined) {
+  const conns = row?.conns as Set<string> | undefined;
+  const alone = conns !== undefined && conns.size === 1 && conns.has(connectionId);
+  return { member: toMember(memberKey, row?.v, row?.info), alone };
+}
+
+async function addCount(channel: string, delta: number): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: config().tableName,
+      Key: counterKey(channel),
+      UpdateExpression: 'ADD n :d SET #at = :now',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: { ':d': delta, ':now': Date.now() },
+    }),
+  );
+}
+
+/**
+ * Puts the member count back to the number of member rows when it drifted high. It can: a
+ * function stopped (a timeout) between taking a slot and writing its member row, or between
+ * deleting a row and freeing its slot. Only a counter untouched for COUNTER_SETTLE_MS is
+ * repaired, so no slot taken by a join still running is lost, and the write is conditional on
+ * the counter being exactly as read. True when it freed slots.
+ */
+async function repairCount(channel: string, now = Date.now()): Promise<boolean> {
+  const { tableName } = config();
+  const counter = await documentClient().send(new GetCommand({ TableName: tableName, Key: counterKey(channel), ConsistentRead: true }));
+  const n = Number(counter.Item?.n);
+  const at = Number(counter.Item?.at ?? 0);
+  if (!(n > 0) || now - at < COUNTER_SETTLE_MS) return false;
+  let rows = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documentClient().send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+        ExpressionAttributeValues: { ':pk': presenceKey(channel), ':m': MEMBER_PREFIX },
+        ConsistentRead: true,
+        Select: 'COUNT',
+        ExclusiveStartKey,
+      }),
+    );
+    rows += out.Count ?? 0;
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  if (rows >= n) return false;
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: counterKey(channel),
+        UpdateExpression: 'SET n = :rows, #at = :now',
+        ConditionExpression: 'n = :n AND #at = :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':rows': rows, ':n': n, ':at': at, ':now': now },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+  logger.warn('presence member count repaired', { channel, counted: n, rows });
+  return true;
+}
+
+/**
+ * Removes `connectionId` from the member `memberKey` of `channel`. Idempotent. Returns the
+ * member when this call ended it (its last connection left): exactly one caller gets it, and
+ * that caller sends the leave event.
+ */
+export async function removeMemberConnection(
+  channel: string,
+  memberKey: string,
+  connectionId: string,
+): Promise<PresenceMember | undefined> {
+  const { tableName } = config();
+  const key = memberRowKey(channel, memberKey);
+  let left: Record<string, unknown> | undefined;
+  try {
+    const out = await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'DELETE conns :c',
+        // Without the condition an update of a missing row would create it.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':c': new Set([connectionId]) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    left = out.Attributes;
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+  // DynamoDB drops a set that becomes empty: no `conns` means no connection is left.
+  const conns = left?.conns as Set<string> | undefined;
+  if (left === undefined || (conns !== undefined && conns.size > 0)) return undefined;
+  return endMember(channel, memberKey, Number(left.v), 'attribute_not_exists(conns)');
+}
+
+/** Deletes the member row of version `v` under `condition`; on success frees its slot and returns the member. */
+async function endMember(channel: string, memberKey: string, v: number, condition: string, values: Record<string, unknown> = {}) {
+  try {
+    const out = await documentClient().send(
+      new DeleteCommand({
+        TableName: config().tableName,
+        Key: memberRowKey(channel, memberKey),
+        ConditionExpression: `${condition} AND v = :v`,
+        ExpressionAttributeNames: condition.includes('#ttl') ? { '#ttl': 'ttl' } : undefined,
+        ExpressionAttributeValues: { ...values, ':v': v },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    if (!out.Attributes) return undefined;
+    await addCount(channel, -1);
+    return toMember(memberKey, out.Attributes.v, out.Attributes.info);
+  } catch (error) {
+    // A connection of the same principal joined in between (or another caller ended it first).
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+}
+
+/** A presence channel as one strongly consistent Query of its partition read it. */
+export interface PresenceState {
+  /** Members with at least one connection, not past their TTL, oldest membership first. */
+  members: PresenceMember[];
+  /** Every connection of those members: who presence events go to. */
+  connections: string[];
+  /** Rows past their TTL, and rows whose last connection left without ending them. */
+  stale: Array<{ memberKey: string; v: number; expired: boolean }>;
+}
+
+/**
+ * Reads the presence rows of `channel`. The members' connections are exactly the channel's
+ * subscribers that are members (presence channels cannot be joined at `$connect`, and a join
+ * adds its connection before it reads the list for its ack), so events are addressed from here
+ * rather than from the channel index: one Query instead of one per shard, and strongly
+ * consistent, which the ordering argument of joinPresence needs.
+ */
+export async function readPresence(channel: string, now = nowSeconds()): Promise<PresenceState> {
+  const state: PresenceState = { members: [], connections: [], stale: [] };
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documentClient().send(
+      new QueryCommand({
+        TableName: config().tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+        ExpressionAttributeValues: { ':pk': presenceKey(channel), ':m': MEMBER_PREFIX },
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      const memberKey = String(item.sk).slice(MEMBER_PREFIX.length);
+      const conns = item.conns as Set<string> | undefined;
+      if (Number(item.ttl) <= now) state.stale.push({ memberKey, v: Number(item.v), expired: true });
+      else if (conns?.size) {
+        state.members.push(toMember(memberKey, item.v, item.info));
+        state.connections.push(...conns);
+      }
+      // No connection left: its last one is leaving right now, or left and its function stopped
+      // before ending the row (a timeout). Not a member either way.
+      else state.stale.push({ memberKey, v: Number(item.v), expired: false });
+    }
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  state.members.sort((a, b) => a.v - b.v);
+  state.members = state.members.slice(0, presenceSettings().memberLimit);
+  return state;
+}
+
+/**
+ * Ends the stale rows a read found, each with its leave event: a member past its TTL (its
+ * connections vanished without `$disconnect` and no post found them gone), or one whose last
+ * leave stopped halfway. Conditional on what was read, so a member that came back is kept.
+ */
+async function endStale(channel: string, state: PresenceState, now: number): Promise<void> {
+  for (const { memberKey, v, expired } of state.stale) {
+    const ended = expired
+      ? await endMember(channel, memberKey, v, '#ttl <= :now', { ':now': now })
+      : await endMember(channel, memberKey, v, 'attribute_not_exists(conns)');
+    if (ended) {
+      logger.info('stale presence member ended', { channel, expired });
+      await announceLeave(channel, ended);
+    }
+  }
+}
+
+/** The members of `channel` now, oldest membership first, at most PresenceMemberLimit; stale rows are ended. */
+export async function readMembers(channel: string): Promise<PresenceMember[]> {
+  const now = nowSeconds();
+  const state = await readPresence(channel, now);
+  await endStale(channel, state, now);
+  return state.members;
+}
+
+/** Posts a presence frame to `ids` through the fan-out's delivery (retries, 410 cleanup), within PRESENCE_DELIVERY_BUDGET_MS. */
+async function deliverPresence(ids: string[], frame: string): Promise<void> {
+  if (ids.length === 0) return;
+  await deliverUntil([ids], frame, {
+    poster: bulkPoster(),
+    deadline: Date.now() + PRESENCE_DELIVERY_BUDGET_MS,
+    maxAttempts: PRESENCE_POST_ATTEMPTS,
+    onGone: inCleanup.getStore() ? async () => undefined : (id) => inCleanup.run(true, () => removeGoneMember(id)),
+  });
+}
+
+/** A connection a presence event found gone: its rows, then its memberships (as shared/connection-cleanup.ts does, one level deep). */
+async function removeGoneMember(connectionId: string): Promise<void> {
+  const { memberships } = await deleteConnectionRows(connectionId);
+  if (memberships.length > 0) await leaveMemberships(connectionId, memberships);
+}
+
+async function rowExists(pk: string, sk: string): Promise<boolean> {
+  const out = await documentClient().send(
+    new GetCommand({ TableName: config().tableName, Key: { pk, sk }, ConsistentRead: true, ProjectionExpression: 'pk' }),
+  );
+  return out.Item !== undefined;
+}
+
+/** Sends the leave event of a member that ended to every member's connections (read after the end). */
+async function announceLeave(channel: string, member: PresenceMember): Promise<void> {
+  try {
+    const { connections } = await readPresence(channel);
+    await deliverPresence(connections, presenceFrameText(channel, 'leave', member));
+  } catch (error) {
+    logger.warn('presence leave event not sent', { channel, error: (error as Error).name });
+  }
+}
+
+/** What the `joined` ack of a presence channel adds: the members, and which of them is the joiner. */
+export interface PresenceAck {
+  members: PresenceMember[];
+  self: string;
+}
+
+/**
+ * The presence part of a join, after the subscription is written (functions/joinchannel):
+ * 1. mark the subscription with the member key (so `$disconnect` finds the membership);
+ * 2. add the connection to its member (or create it, within the cap);
+ * 3. re-read the connection row and the subscription: if `$disconnect` or a `leavechannel`
+ *    ran meanwhile, it may have looked before step 2, so this join takes itself out again;
+ * 4. a new member's join event to everyone else, and the member list for the ack.
+ * Returns 'full' (the caller undoes the subscription), or 'gone' when there is no one to answer.
+ */
+export async function joinPresence(ctx: RouteContext, channel: string): Promise<PresenceAck | 'full' | 'gone'> {
+  const { tableName } = config();
+  const memberKey = memberKeyOf(ctx);
+  const subscription = { pk: connectionKey(ctx.connectionId), sk: subscriptionSortKey(channel) };
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: subscription,
+        UpdateExpression: 'SET mk = :mk',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':mk': memberKey },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailed(error)) return 'gone';
+    throw error;
+  }
+  const ttl = connectionTtl(ctx.connectedAt, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS);
+  const added = await addMemberConnection(channel, memberKey, ctx.connectionId, memberInfoOf(ctx), ttl, presenceSettings().memberLimit);
+  if (added === 'full') return 'full';
+  const [connected, subscribed] = await Promise.all([
+    rowExists(subscription.pk, CONNECTION_SORT_KEY),
+    rowExists(subscription.pk, subscription.sk),
+  ]);
+  if (!connected || !subscribed) {
+    const ended = await removeMemberConnection(channel, memberKey, ctx.connectionId);
+    if (ended) await announceLeave(channel, ended);
+    return 'gone';
+  }
+  const { member, created } = added;
+  // One read for the ack's list and the join event's addressees. The event goes out only if the
+  // membership is still in that read: a subscriber that came after its leave event went out
+  // would otherwise keep a member that left (the leave reached everyone the join would reach).
+  const now = nowSeconds();
+  const state = await readPresence(channel, now);
+  const still = state.members.some((m) => m.id === memberKey && m.v === member.v);
+  if (created && still) {
+    const others = state.connections.filter((id) => id !== ctx.connectionId);
+    await deliverPresence(others, presenceFrameText(channel, 'join', member)).catch((error) =>
+      logger.warn('presence join event not sent', { channel, error: (error as Error).name }),
+    );
+  }
+  await endStale(channel, state, now);
+  return { members: state.members, self: memberKey };
+}
+
+/** The presence part of a `leavechannel` (after the subscription is deleted). */
+export async function leavePresence(ctx: RouteContext, channel: string): Promise<void> {
+  const ended = await removeMemberConnection(channel, memberKeyOf(ctx), ctx.connectionId);
+  if (ended) await announceLeave(channel, ended);
+}
+
+/**
+ * The presence part of removing a connection (`$disconnect`, a 410 found by a fan-out): each
+ * membership loses the connection, and members that lost their last one send their leave event.
+ * Failures are logged, never thrown: the member row's TTL is the fallback.
+ */
+export async function leaveMemberships(connectionId: string, memberships: Membership[]): Promise<void> {
+  await Promise.all(
+    memberships.map(async ({ channel, memberKey }) => {
+      try {
+        const ended = await removeMemberConnection(channel, memberKey, connectionId);
+        if (ended) await announceLeave(channel, ended);
+      } catch (error) {
+        logger.warn('presence cleanup failed; the member row expires with its TTL', { channel, error: (error as Error).name });
+      }
+    }),
+  );
+}
+
+/** Spends one unit of the presence budget (RateLimitedError when spent); false when the connection is gone. */
+export async function spendPresence(ctx: RouteContext, channel: string): Promise<boolean> {
+  return (await spend(ctx, 'presence', channel)) === 'spent';
+}
+
+/**
+ * `{"action":"members","channel":C}`: a fresh member list of a presence channel the connection
+ * has joined (and still may join), within the presence budget.
+ */
+export async function membersRoute(ctx: RouteContext): Promise<ServerFrame | undefined> {
+  const channel = ctx.body().channel;
+  assertChannel(channel);
+  if (!isPresenceChannel(channel)) throw new PresenceRefusedError('not_presence_channel', channel);
+  assertCanJoin(ctx.rights, channel);
+  if (!(await rowExists(connectionKey(ctx.connectionId), subscriptionSortKey(channel))))
+    throw new PresenceRefusedError('not_joined', channel);
+  if (!(await spendPresence(ctx, channel))) return undefined;
+  return membersFrame(channel, await readMembers(channel));
+}

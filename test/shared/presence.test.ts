@@ -1,0 +1,220 @@
+/**
+ * Presence rows against dynalite: a member per principal with a set of connections, the member
+ * cap under concurrent joins, races between two connections of one principal, the leave event
+ * going to exactly one caller, and the cleanup of a removed connection's memberships.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { expect } from 'chai';
+import { setClients } from '../../shared/clients.js';
+import { removeConnection } from '../../shared/connection-cleanup.js';
+import { joinChannel, openConnection } from '../../shared/connection-store.js';
+import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
+import type { Poster } from '../../shared/poster.js';
+import { addMemberConnection, joinPresence, memberKeyOf, presenceKey, readMembers, removeMemberConnection } from '../../shared/presence.js';
+import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
+
+const TTL = Math.floor(Date.now() / 1000) + 3600;
+
+/** Records posts instead of making them. */
+class RecordingPoster implements Poster {
+  posts: Array<{ id: string; frame: Record<string, unknown> }> = [];
+  gone = new Set<string>();
+  async post(id: string, data: string) {
+    this.posts.push({ id, frame: JSON.parse(data) });
+    return this.gone.has(id) ? ('gone' as const) : ('ok' as const);
+  }
+}
+
+function ctxOf(connectionId: string, principal: string): RouteContext {
+  const event = { requestContext: { connectionId, authorizer: { principal, join: '*', publish: '*', info: `name of ${principal}` } } };
+  return {
+    event: event as unknown as WebSocketEvent,
+    connectionId,
+    connectedAt: Date.now(),
+    rights: { principal, join: ['*'], publish: ['*'] },
+    principalKey: `sub#${principal}`,
+    body: () => ({}),
+  };
+}
+
+describe('presence store', () => {
+  let db: LocalDynamo;
+  let poster: RecordingPoster;
+  before(async () => {
+    db = await startDynamo({ AUTH_MODE: 'jwt', PRESENCE_MEMBER_LIMIT: '5' });
+  });
+  beforeEach(() => {
+    poster = new RecordingPoster();
+    setClients({ poster });
+  });
+  after(async () => {
+    setClients({ poster: undefined });
+    delete process.env.AUTH_MODE;
+    delete process.env.PRESENCE_MEMBER_LIMIT;
+    await db.stop();
+  });
+
+  const counter = async (channel: string) =>
+    (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: presenceKey(channel), sk: 'n' } }))).Item?.n;
+
+  it('makes one member of two connections of one principal: created on the first, ended on the last', async () => {
+    const a = await addMemberConnection('presence:two', 'u1', 'A=', 'Ann', TTL, 5);
+    const b = await addMemberConnection('presence:two', 'u1', 'B=', 'Ann', TTL, 5);
+    expect(a).to.deep.include({ created: true });
+    expect(b).to.deep.include({ created: false });
+    expect(await readMembers('presence:two')).to.deep.equal([{ id: 'u1', v: 1, info: 'Ann' }]);
+    expect(await removeMemberConnection('presence:two', 'u1', 'A=')).to.equal(undefined);
+    expect(await readMembers('presence:two')).to.have.length(1);
+    expect(await removeMemberConnection('presence:two', 'u1', 'B=')).to.deep.equal({ id: 'u1', v: 1, info: 'Ann' });
+    // Idempotent: a second removal (a $disconnect after a 410 cleanup) ends nothing.
+    expect(await removeMemberConnection('presence:two', 'u1', 'B=')).to.equal(undefined);
+    expect(await readMembers('presence:two')).to.deep.equal([]);
+    expect(await counter('presence:two')).to.equal(0);
+  });
+
+  it('repairs a member count that drifted high (a function stopped between two writes), once the counter is settled', async () => {
+    await addMemberConnection('presence:drift', 'a', 'A=', undefined, TTL, 2);
+    // A join that took a slot and died before writing its row: 2 counted, 1 row.
+    const drift = (at: number) =>
+      db.doc.send(
+        new UpdateCommand({
+          TableName: db.tableName,
+          Key: { pk: presenceKey('presence:drift'), sk: 'n' },
+          UpdateExpression: 'SET n = :n, #at = :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':n': 2, ':at': at },
+        }),
+      );
+    await drift(Date.now());
+    // A counter changed a moment ago may hold a slot of a join still running: not repaired.
+    expect(await addMemberConnection('presence:drift', 'b', 'B=', undefined, TTL, 2)).to.equal('full');
+    await drift(Date.now() - 120_000);
+    expect(await addMemberConnection('presence:drift', 'b', 'B=', undefined, TTL, 2)).to.deep.include({ created: true });
+    expect(await counter('presence:drift')).to.equal(2);
+    expect(await readMembers('presence:drift')).to.have.length(2);
+  });
+
+  it('gives every new membership a higher version', async () => {
+    const first = await addMemberConnection('presence:v', 'u1', 'A=', undefined, TTL, 5);
+    await removeMemberConnection('presence:v', 'u1', 'A=');
+    const second = await addMemberConnection('presence:v', 'u1', 'A=', undefined, TTL, 5);
+    expect(first !== 'full' && second !== 'full' && second.member.v > first.member.v).to.equal(true);
+  });
+
+  it('holds the cap under 20 concurrent joins of 20 principals: exactly 5 members, 15 refused', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => addMemberConnection('presence:cap', `p${i}`, `C${i}=`, undefined, TTL, 5)),
+    );
+    expect(outcomes.filter((o) => o === 'full')).to.have.length(15);
+    expect(await readMembers('presence:cap')).to.have.length(5);
+    expect(await counter('presence:cap')).to.equal(5);
+  });
+
+  it('makes one member, one join, of 10 connections of one principal joining at once', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => addMemberConnection('presence:race', 'same', `R${i}=`, undefined, TTL, 5)),
+    );
+    expect(outcomes.filter((o) => o !== 'full' && o.created)).to.have.length(1);
+    expect(await readMembers('presence:race')).to.have.length(1);
+    expect(await counter('presence:race')).to.equal(1);
+    const row = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: presenceKey('presence:race'), sk: 'm#same' } }));
+    expect((row.Item?.conns as Set<string> | undefined)?.size).to.equal(10);
+  });
+
+  it('ends a member exactly once when its connections leave and join at once', async () => {
+    await addMemberConnection('presence:flap', 'f', 'F0=', undefined, TTL, 5);
+    // F0 leaves while F1 joins: either the member survives (no leave) or it ends and F1 makes a new one.
+    const [ended, joined] = await Promise.all([
+      removeMemberConnection('presence:flap', 'f', 'F0='),
+      addMemberConnection('presence:flap', 'f', 'F1=', undefined, TTL, 5),
+    ]);
+    const members = await readMembers('presence:flap');
+    expect(members).to.have.length(1);
+    if (joined === 'full') throw new Error('unexpected full');
+    if (ended) expect(joined.created).to.equal(true);
+    else expect(joined.created).to.equal(false);
+    expect(await counter('presence:flap')).to.equal(1);
+  });
+
+  it('ends a member whose row passed its TTL on the next read, with a leave event to the other members', async () => {
+    await addMemberConnection('presence:ttl', 'old', 'X=', undefined, TTL, 5);
+    await addMemberConnection('presence:ttl', 'watcher', 'W=', undefined, TTL, 5);
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: { pk: presenceKey('presence:ttl'), sk: 'm#old' },
+        UpdateExpression: 'SET #ttl = :past',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
+      }),
+    );
+    expect(await readMembers('presence:ttl')).to.deep.equal([{ id: 'watcher', v: 2 }]);
+    expect(poster.posts).to.deep.equal([
+      { id: 'W=', frame: { type: 'presence', channel: 'presence:ttl', event: 'leave', member: { id: 'old', v: 1 } } },
+    ]);
+    expect(await counter('presence:ttl')).to.equal(1);
+  });
+
+  it('joinPresence: the ack lists the members, the others get a join event, $disconnect a leave event', async () => {
+    const room = 'presence:room';
+    for (const id of ['J1=', 'J2=']) await openConnection(id, [], Date.now());
+    expect(await joinChannel('J1=', room, Date.now(), 10)).to.equal('joined');
+    const first = await joinPresence(ctxOf('J1=', 'ann'), room);
+    expect(first).to.deep.equal({ members: [{ id: 'ann', v: 1, info: 'name of ann' }], self: 'ann' });
+    expect(poster.posts).to.deep.equal([]);
+    expect(await joinChannel('J2=', room, Date.now(), 10)).to.equal('joined');
+    const second = await joinPresence(ctxOf('J2=', 'bob'), room);
+    expect(second).to.deep.equal({
+      members: [
+        { id: 'ann', v: 1, info: 'name of ann' },
+        { id: 'bob', v: 2, info: 'name of bob' },
+      ],
+      self: 'bob',
+    });
+    expect(poster.posts).to.deep.equal([
+      { id: 'J1=', frame: { type: 'presence', channel: room, event: 'join', member: { id: 'bob', v: 2, info: 'name of bob' } } },
+    ]);
+    poster.posts = [];
+    await removeConnection('J1=');
+    expect(poster.posts).to.deep.equal([
+      { id: 'J2=', frame: { type: 'presence', channel: room, event: 'leave', member: { id: 'ann', v: 1, info: 'name of ann' } } },
+    ]);
+    expect(await readMembers(room)).to.deep.equal([{ id: 'bob', v: 2, info: 'name of bob' }]);
+  });
+
+  it('joinPresence after $disconnect deleted the connection leaves no member behind', async () => {
+    await openConnection('D=', [], Date.now());
+    await joinChannel('D=', 'presence:late', Date.now(), 10);
+    await removeConnection('D=');
+    expect(await joinPresence(ctxOf('D=', 'dan'), 'presence:late')).to.equal('gone');
+    expect(await readMembers('presence:late')).to.deep.equal([]);
+  });
+
+  it('a 410 found by a presence event removes the gone connection and sends its leave event', async () => {
+    const room = 'presence:gone';
+    for (const [id, principal] of [
+      ['G1=', 'g1'],
+      ['G2=', 'g2'],
+      ['G3=', 'g3'],
+    ]) {
+      // Connected a minute ago: a 410 is no handshake still in progress.
+      await openConnection(id, [], Date.now() - 60_000, Date.now() - 60_000);
+      await joinChannel(id, room, Date.now(), 10);
+      await joinPresence({ ...ctxOf(id, principal), connectedAt: Date.now() - 60_000 }, room);
+    }
+    poster.gone.add('G2=');
+    poster.posts = [];
+    await removeConnection('G1=');
+    // G1's leave reached G2 (gone: its rows and membership are cleaned up) and G3; G2's leave then reached G3.
+    const toG3 = poster.posts.filter((p) => p.id === 'G3=').map((p) => (p.frame.member as { id: string }).id);
+    expect(toG3.sort()).to.deep.equal(['g1', 'g2']);
+    expect((await readMembers(room)).map((m) => m.id)).to.deep.equal(['g3']);
+  });
+
+  it('names a connection by a hash of its id with AuthMode=none (no client learns another connection id)', () => {
+    const key = memberKeyOf(ctxOf('abc=', 'anonymous'), 'none');
+    expect(key).to.match(/^c\.[A-Za-z0-9_-]{16}$/);
+    expect(key).to.not.include('abc');
+    expect(memberKeyOf(ctxOf('abc=', 'u1'), 'jwt')).to.equal('u1');
+  });
+});
