@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are written as the template writes them.
 import { expect } from 'chai';
 import { TemplateError } from '../../local/errors.js';
+import { loggingEnvironment } from '../../local/stack.js';
 import { buildStackModel } from '../../local/stack-model.js';
 import { REPO_ROOT, replaceAfter, routeResources, TEMPLATE, TemplateCopy, withResources } from './support.js';
 
@@ -30,6 +31,25 @@ describe('local/stack-model', () => {
 
     it('puts the REQUEST authorizer in front of $connect', () => {
       expect(model.api.routes.$connect.authorizer).to.deep.include({ logicalId: 'ConnectAuthorizer', functionId: 'AuthorizerFunction' });
+    });
+
+    it("gives every function Globals' LoggingConfig with LogLevel as the application level", () => {
+      for (const fn of Object.values(model.functions)) {
+        expect(fn.logging, fn.logicalId).to.deep.equal({ format: 'JSON', applicationLogLevel: 'WARN', systemLogLevel: 'WARN' });
+      }
+      const debug = buildStackModel({ templatePath: TEMPLATE, parameterOverrides: { LogLevel: 'DEBUG' } });
+      expect(debug.functions.PublishFunction.logging?.applicationLogLevel).to.equal('DEBUG');
+      expect(debug.functions.PublishFunction.environment.POWERTOOLS_LOG_LEVEL).to.equal('DEBUG');
+    });
+
+    it('sets AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL as Lambda does, unless POWERTOOLS_LOG_LEVEL alone is overridden', () => {
+      const fn = model.functions.ConnectFunction;
+      expect(loggingEnvironment(fn, {})).to.deep.equal({ AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'WARN' });
+      expect(loggingEnvironment(fn, { POWERTOOLS_LOG_LEVEL: 'SILENT' })).to.deep.equal({ AWS_LAMBDA_LOG_FORMAT: 'JSON' });
+      expect(loggingEnvironment({ ...fn, logging: undefined }, {})).to.deep.equal({});
+      expect(loggingEnvironment({ ...fn, logging: { format: 'Text', applicationLogLevel: 'WARN' } }, {})).to.deep.equal({
+        AWS_LAMBDA_LOG_FORMAT: 'Text',
+      });
     });
 
     it('merges Globals into each function environment and resolves names', () => {
