@@ -19,6 +19,9 @@ export interface FunctionFigures {
   logFormat?: string;
   /** ReservedConcurrentExecutions, as the parameter it refers to. */
   reservedConcurrencyParameter?: string;
+  /** EventInvokeConfig: retries of a failed async invocation and the longest an event may wait. */
+  maxRetryAttempts?: number;
+  maxEventAgeSeconds?: number;
 }
 
 export interface TemplateFigures {
@@ -75,6 +78,8 @@ export function templateFigures(template: Template | string = TEMPLATE_PATH): Te
     if (resource.Type !== 'AWS::Serverless::Function') continue;
     const props = { ...globals, ...(resource.Properties ?? {}) };
     const logging = isObject(props.LoggingConfig) ? props.LoggingConfig : {};
+    const invoke = isObject(props.EventInvokeConfig) ? props.EventInvokeConfig : {};
+    const optional = (value: unknown, what: string) => (value === undefined ? undefined : numberOf(value, defaults, `${id} ${what}`));
     functions[id] = {
       memoryMb: props.MemorySize === undefined ? LAMBDA_DEFAULT_MEMORY_MB : numberOf(props.MemorySize, defaults, `${id} MemorySize`),
       timeoutSeconds: props.Timeout === undefined ? LAMBDA_DEFAULT_TIMEOUT_SECONDS : numberOf(props.Timeout, defaults, `${id} Timeout`),
@@ -82,6 +87,8 @@ export function templateFigures(template: Template | string = TEMPLATE_PATH): Te
       systemLogLevel: refName(logging.SystemLogLevel),
       logFormat: refName(logging.LogFormat),
       reservedConcurrencyParameter: refName(props.ReservedConcurrentExecutions),
+      maxRetryAttempts: optional(invoke.MaximumRetryAttempts, 'MaximumRetryAttempts'),
+      maxEventAgeSeconds: optional(invoke.MaximumEventAgeInSeconds, 'MaximumEventAgeInSeconds'),
     };
   }
   return { defaults, bounds, functions };
