@@ -2,7 +2,7 @@
  * What the README and docs state about the template must be what template.yaml deploys: these
  * tests read both and fail on any drift (issue 11, "one source of truth").
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { abuseRows, abuseTable, templateLimits } from '../../bench/abuse-bounds.js';
 import { report, summaryTable } from '../../bench/cost.js';
@@ -66,6 +66,40 @@ describe('claims about the template', () => {
       });
     }
 
+    it('every "`Parameter` (default N)" in the README and docs is the template\'s default', () => {
+      const problems: string[] = [];
+      let seen = 0;
+      for (const file of MARKDOWN) {
+        const text = read(file).replace(/\s+/g, ' ');
+        // `A` (default N ...) or `A`/`B`, default N/s, burst M
+        const pattern = /`([A-Z][A-Za-z]+)`(?:\/`([A-Z][A-Za-z]+)`)?,? \(?default \**([\d,]+)( KB)?\**(?:\/s)?(?:, burst ([\d,]+))?/g;
+        for (const [, first, second, value, kb, burst] of text.matchAll(pattern)) {
+          const stated: Array<[string, number]> = [[first, Number(plain(value)) * (kb ? 1024 : 1)]];
+          if (second && burst) stated.push([second, Number(plain(burst))]);
+          for (const [name, number] of stated) {
+            if (!(name in figures.defaults)) continue;
+            seen++;
+            if (Number(figures.defaults[name]) !== number)
+              problems.push(`${file}: ${name} default ${number}, template.yaml ${figures.defaults[name]}`);
+          }
+        }
+      }
+      expect(seen).to.be.greaterThan(8);
+      expect(problems).to.deep.equal([]);
+    });
+
+    it("every read timeout the docs give a backend's PublishFunction call outlasts the function's Timeout", () => {
+      const timeout = figures.functions.PublishFunction.timeoutSeconds;
+      const stated: string[] = [];
+      for (const file of MARKDOWN) {
+        const text = read(file);
+        for (const [, n] of text.matchAll(/--cli-read-timeout (\d+)/g)) if (n !== '0') stated.push(`${file}: ${n}`);
+        for (const [, n] of text.matchAll(/read_timeout=(\d+)/g)) stated.push(`${file}: ${n}`);
+      }
+      expect(stated).to.not.deep.equal([]);
+      for (const claim of stated) expect(Number(claim.split(': ')[1]), claim).to.be.greaterThan(timeout);
+    });
+
     it("docs/delivery.md's Timeout table gives every function the Timeout the template deploys", () => {
       const text = read('docs/delivery.md');
       const table = text.slice(text.indexOf('| function | work in order | Timeout |'));
@@ -102,6 +136,8 @@ describe('claims about the template', () => {
       for (const connections of [20_000, 100_000]) {
         const text = report(estimate({ connections }), leverRows({ connections }));
         for (const block of blocks(text)) expect(doc, `npm run cost -- --connections ${connections}`).to.include(block);
+        // the workload and the deployed settings it was priced with
+        expect(doc).to.include(text.split('\n').slice(2, 6).join('\n'));
       }
     });
 
@@ -129,6 +165,14 @@ describe('claims about the template', () => {
 });
 
 const figures = (): TemplateFigures => templateFigures();
+
+/** The README and every page of docs/. */
+const MARKDOWN = [
+  'README.md',
+  ...readdirSync(new URL('../../docs/', import.meta.url))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Route names as the docs write them, to the functions behind them. */
 const ROUTE_FUNCTIONS: Record<string, string> = {
@@ -178,6 +222,19 @@ function proseClaims(f: TemplateFigures): ProseClaim[] {
     { file: 'README.md', what: 'publisher memory', pattern: /([\d,]+) MB publishers/g, expected: memory('SendMessageFunction') },
     { file: 'README.md', what: 'FanoutBatchSize', pattern: /fan-out batches of ([\d,]+)\)/g, expected: d.FanoutBatchSize },
     { file: 'README.md', what: 'the application log level', pattern: /its defaults: (\w+) logs/g, expected: level },
+    { file: 'README.md', what: 'the deployed log level', pattern: /deploys the template's `LogLevel` \((\w+)\)/g, expected: level },
+    {
+      file: 'README.md',
+      what: 'X-Ray',
+      pattern: /platform lines dropped, X-Ray (\w+),/g,
+      expected: d.EnableTracing === 'true' ? 'on' : 'off',
+    },
+    {
+      file: 'docs/publishing.md',
+      what: "PublishFunction's Timeout",
+      pattern: /keep it above (\d+) s too/g,
+      expected: f.functions.PublishFunction.timeoutSeconds,
+    },
     { file: 'docs/cost.md', what: 'PostRateLimit', pattern: /`PostRateLimit` \(([\d,]+)\/s\)/g, expected: d.PostRateLimit },
     { file: 'docs/cost.md', what: 'PostBurstLimit', pattern: /`PostBurstLimit` \(([\d,]+)\)/g, expected: d.PostBurstLimit },
     { file: 'docs/cost.md', what: 'FanoutConcurrency', pattern: /`FanoutConcurrency` \((\d+)\)/g, expected: d.FanoutConcurrency },
