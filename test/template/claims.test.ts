@@ -154,6 +154,22 @@ describe('claims about the template', () => {
     });
   });
 
+  it('the lever ratios and delivery times quoted in prose are what the cost reports print', () => {
+    const [small, large] = [20_000, 100_000].map((connections) => ({
+      e: estimate({ connections }),
+      levers: leverRows({ connections }),
+    }));
+    const ratio = (flags: string) => `${small.levers.find((r) => r.flags === flags)?.ratio.toFixed(3)}×`;
+    const readme = read('README.md').replace(/\s+/g, ' ');
+    expect(readme).to.include(`brings the bill to ${ratio('--batch 10')} the floor at 20k`);
+    expect(readme).to.include(`raise it to ${ratio('--heartbeat-minutes 1')}`);
+    const cost = read('docs/cost.md').replace(/\s+/g, ' ');
+    const s = (seconds: number, digits: number) => `${seconds.toFixed(digits)} s`;
+    expect(cost).to.include(
+      `It needs ${s(small.e.startingFanout.wallSeconds, 1)} to reach 20k connections and ${s(large.e.startingFanout.wallSeconds, 1)} to reach 100k, against ${s(small.e.fanout.wallSeconds, 2)} and ${s(large.e.fanout.wallSeconds, 2)} for this design`,
+    );
+  });
+
   it("samconfig.toml's default environment deploys the template's LogLevel, the level docs/cost.md prices", () => {
     const samconfig = read('samconfig.toml');
     const dev = samconfig.slice(samconfig.indexOf('[default.deploy.parameters]'), samconfig.indexOf('[default.sync.parameters]'));
