@@ -17,7 +17,14 @@
  */
 import { HEARTBEAT_IDLE_MS, ROLLOVER_AFTER_MS } from '../client/src/defaults.js';
 import { concurrencyFor } from '../shared/distribute.js';
-import { API_GATEWAY_MESSAGE_BYTES, CONNECTION_MAX_SECONDS, IDLE_TIMEOUT_SECONDS } from '../shared/limits.js';
+import {
+  API_GATEWAY_MESSAGE_BYTES,
+  CONNECTION_MAX_SECONDS,
+  IDLE_TIMEOUT_SECONDS,
+  INLINE_DELIVERY_BUDGET_MS,
+  WORKER_HOP_BUDGET_MS,
+  WORKER_RESERVE_MS,
+} from '../shared/limits.js';
 import { levelOf, numericDefault, type TemplateFigures, templateFigures } from './lib/template-figures.js';
 import { METERING, PRICES, type PriceBook } from './prices.js';
 
@@ -54,6 +61,8 @@ export interface CostInputs {
   publisherMemoryMb: number;
   /** Memory of the fan-out worker (FanoutFunction). */
   workerMemoryMb: number;
+  /** The fan-out worker's Timeout: a worker posts for at most this less WORKER_RESERVE_MS (and WORKER_HOP_BUDGET_MS), then hands on. */
+  workerTimeoutSeconds: number;
   /** Fan-out workers running at once (FanoutConcurrency; 0 = no reservation): further batches wait their turn. */
   fanoutConcurrency: number;
   /** Subscribers posted inline by the publishing function; beyond, batches of this size go to workers. */
@@ -129,6 +138,7 @@ export function templateInputs(figures: TemplateFigures = templateFigures()): { 
       tracing: String(figures.defaults.EnableTracing) === 'true',
       history: numericDefault(figures, 'HistorySize') > 0,
       workerMemoryMb: worker.memoryMb,
+      workerTimeoutSeconds: worker.timeoutSeconds,
       fanoutBatchSize: numericDefault(figures, 'FanoutBatchSize'),
       fanoutConcurrency: worker.reservedConcurrencyParameter ? numericDefault(figures, worker.reservedConcurrencyParameter) : 0,
       postRate: numericDefault(figures, 'PostRateLimit'),
@@ -161,6 +171,7 @@ export const DEFAULT_INPUTS: CostInputs = {
   cpuUsPerPost: 60,
   publisherMemoryMb: 0,
   workerMemoryMb: 1024,
+  workerTimeoutSeconds: 90,
   fanoutConcurrency: 0,
   fanoutBatchSize: 20_000,
   postRate: 9500,
@@ -402,6 +413,10 @@ const recipients = (i: CostInputs): number => Math.max(0, i.connections - (i.pub
 const sessionsPerMonth = (i: CostInputs): number =>
   i.connections * i.days * (i.hoursPerDay >= 24 ? (24 * 60) / i.sessionMinutes : Math.ceil((i.hoursPerDay * 60) / i.sessionMinutes));
 
+/** Seconds one worker invocation posts before it hands on: its hop budget, within its Timeout. */
+export const hopSeconds = (i: CostInputs): number =>
+  Math.min(WORKER_HOP_BUDGET_MS, i.workerTimeoutSeconds * 1000 - WORKER_RESERVE_MS) / 1000;
+
 /** Memory of the publishing function: the input, or the template's for the function that publishes. */
 export const publisherMemory = (i: CostInputs): number =>
   i.publisherMemoryMb > 0
@@ -464,7 +479,16 @@ export function designUsage(i: CostInputs): Activity[] {
   const workers = fan.functions - 1;
   const pagesPerShard = Math.max(1, Math.ceil((Math.ceil(recipients(i) / i.channelShards) * SUBSCRIBER_ROW_BYTES) / METERING.pageBytes));
   // Reads every shard, invokes the workers (in parallel), then posts the first batch itself.
-  const publisherMs = PUBLISH_OVERHEAD_MS + pagesPerShard * PAGE_READ_MS + (workers > 0 ? INVOKE_MS : 0) + fan.eachSeconds * 1000;
+  // As shared/distribute.ts runs it: the publisher posts for at most INLINE_DELIVERY_BUDGET_MS and
+  // hands what is left of its batch to a worker, which goes on at the same pace; a worker posts
+  // for at most one hop (WORKER_HOP_BUDGET_MS, within its Timeout less WORKER_RESERVE_MS) and hands
+  // its rest to a fresh invocation of itself. Each hand-off is one more invocation, not more seconds.
+  const hop = hopSeconds(i);
+  const inline = Math.min(fan.eachSeconds, INLINE_DELIVERY_BUDGET_MS / 1000);
+  const leftover = fan.eachSeconds - inline;
+  const workerInvocations = workers * Math.max(1, Math.ceil(fan.eachSeconds / hop)) + (leftover > 0 ? Math.ceil(leftover / hop) : 0);
+  const workerSeconds = workers * fan.eachSeconds + leftover;
+  const publisherMs = PUBLISH_OVERHEAD_MS + pagesPerShard * PAGE_READ_MS + (workers > 0 || leftover > 0 ? INVOKE_MS : 0) + inline * 1000;
   const perFrame = sum(
     {
       // deliveries, then the sendmessage frame in and its `sent` receipt out
@@ -479,7 +503,12 @@ export function designUsage(i: CostInputs): Activity[] {
       readUnits: fanoutReadUnits(recipients(i), i.channelShards),
     },
     invocations(1, { memoryMb: publisherMemory(i), ms: publisherMs }, i, true),
-    invocations(workers, { memoryMb: i.workerMemoryMb, ms: fan.eachSeconds * 1000 }, i, true),
+    invocations(
+      workerInvocations,
+      { memoryMb: i.workerMemoryMb, ms: workerInvocations > 0 ? (workerSeconds * 1000) / workerInvocations : 0 },
+      i,
+      true,
+    ),
   );
   const [c, j] = [i.channelsPerConnection, i.joinsPerSession];
   const perSession = sum(
@@ -652,6 +681,10 @@ export function inputProblems(i: CostInputs): string[] {
     [i.workerMemoryMb, i.startingMemoryMb].every((mb) => mb >= 128 && mb <= 10240) &&
       (i.publisherMemoryMb === 0 || (i.publisherMemoryMb >= 128 && i.publisherMemoryMb <= 10240)),
     "function memory must be 128-10240 MB (publisher: 0 = the template's)",
+  );
+  check(
+    i.workerTimeoutSeconds * 1000 > WORKER_RESERVE_MS,
+    `the worker's Timeout must exceed WORKER_RESERVE_MS (${WORKER_RESERVE_MS / 1000} s)`,
   );
   check(int(i.fanoutConcurrency) && i.fanoutConcurrency >= 0, 'fan-out concurrency must be a whole number >= 0 (0 = unbounded)');
   check(LOG_LEVELS.includes(i.logLevel) && LOG_LEVELS.includes(i.systemLogLevel), 'log levels must be DEBUG, INFO, WARN or ERROR');

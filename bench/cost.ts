@@ -11,6 +11,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../shared/limits.js';
 import {
   type Bill,
   type CostInputs,
@@ -52,6 +53,7 @@ Fan-out
   --starting-cpu-us-per-post U  SDK path CPU per post, starting design (${DEFAULT_INPUTS.startingCpuUsPerPost})
   --publisher-memory-mb MB    publishing function memory (SendMessageFunction ${TEMPLATE_MEMORY.SendMessageFunction}, PublishFunction ${TEMPLATE_MEMORY.PublishFunction})
   --worker-memory-mb MB       fan-out worker memory (${DEFAULT_INPUTS.workerMemoryMb})
+  --worker-timeout-seconds S  fan-out worker Timeout: it hands on after min(${WORKER_HOP_BUDGET_MS / 1000}, S - ${WORKER_RESERVE_MS / 1000}) s (${DEFAULT_INPUTS.workerTimeoutSeconds})
   --fanout-concurrency N      workers running at once, 0 = unbounded (${DEFAULT_INPUTS.fanoutConcurrency})
   --starting-memory-mb MB     the starting design's function memory (${DEFAULT_INPUTS.startingMemoryMb})
   --fanout-batch-size N       subscribers per fan-out worker (${DEFAULT_INPUTS.fanoutBatchSize})
@@ -80,6 +82,7 @@ const NUMERIC: Record<string, keyof CostInputs> = {
   'starting-cpu-us-per-post': 'startingCpuUsPerPost',
   'publisher-memory-mb': 'publisherMemoryMb',
   'worker-memory-mb': 'workerMemoryMb',
+  'worker-timeout-seconds': 'workerTimeoutSeconds',
   'fanout-concurrency': 'fanoutConcurrency',
   'starting-memory-mb': 'startingMemoryMb',
   'fanout-batch-size': 'fanoutBatchSize',

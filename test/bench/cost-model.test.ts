@@ -256,6 +256,20 @@ describe('cost model', () => {
       expect((usage(1)?.usage.readUnits ?? 0) - (usage(0)?.usage.readUnits ?? 0)).to.be.closeTo(2 * sessions, 1e-6);
     });
 
+    it("hands the rest of a publisher's batch on after its inline budget, and a worker's after each hop: one invocation more each", () => {
+      const requests = (change: Partial<typeof DEFAULT_INPUTS>) =>
+        designUsage({ ...DEFAULT_INPUTS, connections: 100_000, ...change }).find((a) => a.name === 'broadcasts')?.usage.lambdaRequests ?? 0;
+      const frames = activeMinutes(DEFAULT_INPUTS);
+      const fan = estimate({ connections: 100_000 }).fanout;
+      // 100k in batches of 20,000: the publisher and 4 workers, each paced ~10 s; the publisher stops at 8 s
+      expect(fan.functions).to.equal(Math.ceil(99_999 / DEFAULT_INPUTS.fanoutBatchSize));
+      expect(fan.eachSeconds).to.be.greaterThan(8);
+      expect(requests({})).to.be.closeTo(frames * (1 + (fan.functions - 1) + 1), 1e-6);
+      // a 25 s Timeout leaves a 5 s hop: each worker's ~10 s takes 3 invocations, the leftover 1
+      const hops = Math.ceil(fan.eachSeconds / 5);
+      expect(requests({ workerTimeoutSeconds: 25 })).to.be.closeTo(frames * (1 + (fan.functions - 1) * hops + 1), 1e-6);
+    });
+
     it("charges a client's publish both budget writes (connection row and principal row), a backend's none", () => {
       const broadcasts = (publisher: 'client' | 'server') =>
         designUsage({ ...DEFAULT_INPUTS, publisher }).find((a) => a.name === 'broadcasts')?.usage.writeUnits ?? 0;
@@ -321,6 +335,7 @@ describe('cost model', () => {
         'tracing',
         'history',
         'workerMemoryMb',
+        'workerTimeoutSeconds',
         'fanoutBatchSize',
         'fanoutConcurrency',
         'postRate',
@@ -343,6 +358,16 @@ describe('cost model', () => {
         expect(templateInputs(templateFigures(templateWith(parameter, value))).inputs[key]).to.equal(expected);
       });
     }
+
+    it('follows a changed Timeout of the fan-out worker', () => {
+      const text = readFileSync(TEMPLATE_PATH, 'utf8');
+      const at = text.indexOf('  FanoutFunction:\n');
+      const changed = text.slice(0, at) + text.slice(at).replace(/Timeout: \d+/, 'Timeout: 45');
+      const path = join(mkdtempSync(join(tmpdir(), 'airwave-cost-')), 'template.yaml');
+      writeFileSync(path, changed);
+      expect(DEFAULT_INPUTS.workerTimeoutSeconds).to.equal(templateFigures().functions.FanoutFunction.timeoutSeconds);
+      expect(templateInputs(templateFigures(path)).inputs.workerTimeoutSeconds).to.equal(45);
+    });
 
     it('prices the memory each function is deployed with (publishers at one vCPU, workers, handlers)', () => {
       const figures = templateFigures();

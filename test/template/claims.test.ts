@@ -9,6 +9,7 @@ import { report, summaryTable } from '../../bench/cost.js';
 import { estimate, leverRows } from '../../bench/cost-model.js';
 import { levelOf, type TemplateFigures, templateFigures } from '../../bench/lib/template-figures.js';
 import { HEARTBEAT_IDLE_MS, ROLLOVER_AFTER_MS } from '../../client/src/defaults.js';
+import { INLINE_DELIVERY_BUDGET_MS, WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
 import { loadTemplate } from '../helpers/template.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -282,6 +283,20 @@ function proseClaims(f: TemplateFigures): ProseClaim[] {
     { file: 'docs/cost.md', what: 'the application log level', pattern: /`ApplicationLogLevel` to `LogLevel` \((\w+)\)/g, expected: level },
     { file: 'docs/cost.md', what: 'the system log level', pattern: /`SystemLogLevel` to (\w+)/g, expected: system },
     { file: 'docs/cost.md', what: 'the system log level', pattern: /the template sets\s+`SystemLogLevel: (\w+)`/g, expected: system },
+    {
+      file: 'docs/cost.md',
+      what: "the fan-out worker's Timeout",
+      pattern: /within its Timeout of (\d+) s less `WORKER_RESERVE_MS`/g,
+      expected: fanout.timeoutSeconds,
+    },
+    {
+      file: 'docs/cost.md',
+      what: 'the inline budget',
+      pattern: /`INLINE_DELIVERY_BUDGET_MS` \((\d+) s\)/g,
+      expected: INLINE_DELIVERY_BUDGET_MS / 1000,
+    },
+    { file: 'docs/cost.md', what: 'the hop budget', pattern: /`WORKER_HOP_BUDGET_MS`,\s+(\d+) s/g, expected: WORKER_HOP_BUDGET_MS / 1000 },
+    { file: 'docs/cost.md', what: 'the worker reserve', pattern: /`WORKER_RESERVE_MS`, (\d+) s/g, expected: WORKER_RESERVE_MS / 1000 },
     {
       file: 'docs/cost.md',
       what: 'the roll-over',
