@@ -1,7 +1,11 @@
 /**
  * The monthly bill of an airwave stack, as pure functions: workload in, usage and dollars out.
- * No clock, no I/O, no AWS client: `npm run cost` (bench/cost.ts) prints what this computes, and
- * docs/cost.md explains every assumption. Prices come only from bench/prices.ts.
+ * No clock, no AWS client: `npm run cost` (bench/cost.ts) prints what this computes, and
+ * docs/cost.md explains every assumption. Prices come only from bench/prices.ts; what the stack
+ * deploys (memory sizes, batch size, post rate and burst, log levels, tracing, history, shards,
+ * the fan-out worker's reserved concurrency) only from template.yaml, read once at import
+ * (bench/lib/template-figures.ts); what the code does (posts in flight, the client's roll-over
+ * and heartbeat) from the code itself.
  *
  * Three bills are computed for the same workload:
  * - **this design**: what the template deploys (sharded KEYS-only-ish GSI reads, fast poster,
@@ -11,8 +15,21 @@
  * - **the starting design**: a Scan of the whole table per broadcast and the SDK's
  *   PostToConnectionCommand from one function.
  */
-import { API_GATEWAY_MESSAGE_BYTES, CONNECTION_MAX_SECONDS, IDLE_TIMEOUT_SECONDS } from '../shared/limits.js';
+import { HEARTBEAT_IDLE_MS, ROLLOVER_AFTER_MS } from '../client/src/defaults.js';
+import { concurrencyFor } from '../shared/distribute.js';
+import {
+  API_GATEWAY_MESSAGE_BYTES,
+  CONNECTION_MAX_SECONDS,
+  IDLE_TIMEOUT_SECONDS,
+  INLINE_DELIVERY_BUDGET_MS,
+  WORKER_HOP_BUDGET_MS,
+  WORKER_RESERVE_MS,
+} from '../shared/limits.js';
+import { levelOf, numericDefault, type TemplateFigures, templateFigures } from './lib/template-figures.js';
 import { METERING, PRICES, type PriceBook } from './prices.js';
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+const LOG_LEVELS: LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /** What the stack is asked to do in a month (defaults: `DEFAULT_INPUTS`, flags: bench/cost.ts). */
 export interface CostInputs {
@@ -31,13 +48,23 @@ export interface CostInputs {
   /** `client`: a sendmessage frame; `server`: PublishFunction through the Lambda Invoke API. */
   publisher: 'client' | 'server';
   history: boolean;
-  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The functions' application log level (LoggingConfig.ApplicationLogLevel, the LogLevel parameter). */
+  logLevel: LogLevel;
+  /** Lambda's own START/END/REPORT lines are INFO: they are written only at INFO or DEBUG (LoggingConfig.SystemLogLevel). */
+  systemLogLevel: LogLevel;
   logLineBytes: number;
   /** X-Ray active tracing (the template's EnableTracing, off by default). */
   tracing: boolean;
-  /** CPU µs per @connections post on the fast poster, and the memory of the posting functions. */
+  /** CPU µs per @connections post on the fast poster. */
   cpuUsPerPost: number;
-  fanoutMemoryMb: number;
+  /** Memory of the publishing function (0 = as the template deploys SendMessageFunction or PublishFunction). */
+  publisherMemoryMb: number;
+  /** Memory of the fan-out worker (FanoutFunction). */
+  workerMemoryMb: number;
+  /** The fan-out worker's Timeout: a worker posts for at most this less WORKER_RESERVE_MS (and WORKER_HOP_BUDGET_MS), then hands on. */
+  workerTimeoutSeconds: number;
+  /** Fan-out workers running at once (FanoutConcurrency; 0 = no reservation): further batches wait their turn. */
+  fanoutConcurrency: number;
   /** Subscribers posted inline by the publishing function; beyond, batches of this size go to workers. */
   fanoutBatchSize: number;
   /** Posts per second one broadcast may use and posts it may send at once (PostRateLimit, PostBurstLimit), shared by its batches. */
@@ -60,8 +87,73 @@ export interface CostInputs {
   channelsPerConnection: number;
   /** CPU µs per post on the starting design's SDK path (issue 5 measured 600-855 µs). */
   startingCpuUsPerPost: number;
+  /** Memory of the starting design's one publishing function (an assumption: docs/cost.md). */
+  startingMemoryMb: number;
 }
 
+/** Function memory sizes the model prices, by logical id, from the template. */
+export interface HandlerMemory {
+  ConnectFunction: number;
+  AuthorizerFunction: number;
+  DisconnectFunction: number;
+  JoinChannelFunction: number;
+  PingFunction: number;
+  SendMessageFunction: number;
+  PublishFunction: number;
+  FanoutFunction: number;
+}
+
+const asLevel = (value: string | undefined, what: string): LogLevel => {
+  if (!LOG_LEVELS.includes(value as LogLevel)) throw new Error(`template.yaml: ${what} is ${value}, not one of ${LOG_LEVELS.join(', ')}`);
+  return value as LogLevel;
+};
+
+/** What the template deploys, as model inputs and memory sizes. */
+export function templateInputs(figures: TemplateFigures = templateFigures()): { inputs: Partial<CostInputs>; memory: HandlerMemory } {
+  const fn = (id: keyof HandlerMemory) => {
+    const f = figures.functions[id];
+    if (f === undefined) throw new Error(`template.yaml has no ${id}`);
+    return f;
+  };
+  const ids: (keyof HandlerMemory)[] = [
+    'ConnectFunction',
+    'AuthorizerFunction',
+    'DisconnectFunction',
+    'JoinChannelFunction',
+    'PingFunction',
+    'SendMessageFunction',
+    'PublishFunction',
+    'FanoutFunction',
+  ];
+  const memory = Object.fromEntries(ids.map((id) => [id, fn(id).memoryMb])) as unknown as HandlerMemory;
+  // Every function shares Globals' LoggingConfig; the publisher's stands for all.
+  const publisher = fn('SendMessageFunction');
+  const worker = fn('FanoutFunction');
+  return {
+    memory,
+    inputs: {
+      logLevel: asLevel(levelOf(figures, publisher.applicationLogLevel) ?? String(figures.defaults.LogLevel), 'ApplicationLogLevel'),
+      // Without LoggingConfig, Lambda writes its platform lines (INFO) whatever the application level.
+      systemLogLevel: asLevel(levelOf(figures, publisher.systemLogLevel) ?? 'INFO', 'SystemLogLevel'),
+      tracing: String(figures.defaults.EnableTracing) === 'true',
+      history: numericDefault(figures, 'HistorySize') > 0,
+      workerMemoryMb: worker.memoryMb,
+      workerTimeoutSeconds: worker.timeoutSeconds,
+      fanoutBatchSize: numericDefault(figures, 'FanoutBatchSize'),
+      fanoutConcurrency: worker.reservedConcurrencyParameter ? numericDefault(figures, worker.reservedConcurrencyParameter) : 0,
+      postRate: numericDefault(figures, 'PostRateLimit'),
+      postBurst: numericDefault(figures, 'PostBurstLimit'),
+      channelShards: numericDefault(figures, 'ChannelShards'),
+    },
+  };
+}
+
+const TEMPLATE_FIGURES = templateFigures();
+const TEMPLATE = templateInputs(TEMPLATE_FIGURES);
+/** Memory of each priced function as template.yaml deploys it. */
+export const TEMPLATE_MEMORY: HandlerMemory = TEMPLATE.memory;
+
+/** The workload and the estimates are the model's; every deployed figure is the template's. */
 export const DEFAULT_INPUTS: CostInputs = {
   connections: 20_000,
   messagesPerMinute: 1,
@@ -69,24 +161,30 @@ export const DEFAULT_INPUTS: CostInputs = {
   hoursPerDay: 24,
   days: 30,
   batch: 1,
-  heartbeat: { mode: 'idle', minutes: 9 },
+  heartbeat: { mode: 'idle', minutes: HEARTBEAT_IDLE_MS / 60_000 },
   publisher: 'client',
   history: true,
   logLevel: 'WARN',
+  systemLogLevel: 'WARN',
   logLineBytes: 300,
   tracing: false,
   cpuUsPerPost: 60,
-  fanoutMemoryMb: 1024,
+  publisherMemoryMb: 0,
+  workerMemoryMb: 1024,
+  workerTimeoutSeconds: 90,
+  fanoutConcurrency: 0,
   fanoutBatchSize: 20_000,
   postRate: 9500,
   postBurst: 4750,
   postConcurrency: 0,
   postLatencyMs: 15,
   channelShards: 8,
-  sessionMinutes: 115,
+  sessionMinutes: ROLLOVER_AFTER_MS / 60_000,
   joinsPerSession: 0,
   channelsPerConnection: 1,
   startingCpuUsPerPost: 800,
+  startingMemoryMb: 1024,
+  ...TEMPLATE.inputs,
 };
 
 // Estimates (not measurements) of sizes and warm durations; docs/cost.md lists them.
@@ -108,18 +206,25 @@ const SDK_MAX_SOCKETS = 50;
 const PAGE_READ_MS = 40;
 /** The publisher's async invokes of its workers, issued in parallel. */
 const INVOKE_MS = 15;
+/** One write unit each: the connection row (under 1 KB with its budget attributes) and a principal's counter row. */
+const CONNECTION_ROW_WRITES = 1;
+const CONNECTION_BUDGET_WRITES = 1;
+const PRINCIPAL_BUDGET_WRITES = 1;
 /** Publishing function before its fan-out: budget, sequence and history writes. */
 const PUBLISH_OVERHEAD_MS = 30;
+/** Warm durations (estimates); memory sizes are the template's. */
 const HANDLERS = {
-  connect: { memoryMb: 256, ms: 20 },
-  authorizer: { memoryMb: 256, ms: 10 },
-  disconnect: { memoryMb: 256, ms: 30 },
-  joinchannel: { memoryMb: 256, ms: 30 },
-  ping: { memoryMb: 128, ms: 2 },
+  connect: { memoryMb: TEMPLATE_MEMORY.ConnectFunction, ms: 20 },
+  authorizer: { memoryMb: TEMPLATE_MEMORY.AuthorizerFunction, ms: 10 },
+  disconnect: { memoryMb: TEMPLATE_MEMORY.DisconnectFunction, ms: 30 },
+  joinchannel: { memoryMb: TEMPLATE_MEMORY.JoinChannelFunction, ms: 30 },
+  ping: { memoryMb: TEMPLATE_MEMORY.PingFunction, ms: 2 },
 } as const;
 /** Lambda's START, END and REPORT lines (INFO-level platform logs). */
 const PLATFORM_LINES = 3;
-const APP_LINES: Record<CostInputs['logLevel'], number> = { DEBUG: 3, INFO: 1, WARN: 0, ERROR: 0 };
+const APP_LINES: Record<LogLevel, number> = { DEBUG: 3, INFO: 1, WARN: 0, ERROR: 0 };
+/** Whether a line at `line` is written at the configured `level`. */
+const writes = (level: LogLevel, line: LogLevel): boolean => LOG_LEVELS.indexOf(line) >= LOG_LEVELS.indexOf(level);
 /** One EMF metrics document (fan-out counts), written at every log level. */
 const EMF_LINE_BYTES = 700;
 /** X-Ray's default sampling rule: the first request each second, then 5 % of the rest. */
@@ -198,14 +303,13 @@ export interface FanoutPlan {
   functions: number;
   /** Posts per second each sustains: the smallest of its rate share, CPU and in-flight bounds. */
   postsPerSecondEach: number;
-  /** Seconds to the last delivery. */
+  /** Seconds to the last delivery (workers beyond the reserved concurrency wait for a turn). */
   wallSeconds: number;
+  /** Seconds each function posts for: the publisher's share, and each worker's. */
+  eachSeconds: number;
   /** Lambda seconds billed for posting, all functions together (they bill waiting time too). */
   billedSeconds: number;
 }
-
-/** Posts in flight for a rate, as shared/distribute.ts sizes them: ~50 ms of posts, 16-256. */
-export const autoConcurrency = (ratePerSecond: number): number => Math.min(256, Math.max(16, Math.ceil(ratePerSecond * 0.05)));
 
 /**
  * How long a broadcast's posting runs. Each of its batches gets a share of the rate and burst in
@@ -214,19 +318,33 @@ export const autoConcurrency = (ratePerSecond: number): number => Math.min(256, 
  */
 export function fanoutPlan(
   recipients: number,
-  o: { batchSize: number; rate: number; burst: number; cpuUsPerPost: number; memoryMb: number; concurrency: number; latencyMs: number },
+  o: {
+    batchSize: number;
+    rate: number;
+    burst: number;
+    cpuUsPerPost: number;
+    memoryMb: number;
+    concurrency: number;
+    latencyMs: number;
+    /** Workers that may run at once (0 = unbounded). */
+    workers?: number;
+  },
 ): FanoutPlan {
   const functions = recipients <= o.batchSize ? 1 : Math.ceil(recipients / o.batchSize);
   const posts = recipients / functions;
   const rateShare = o.rate / functions;
-  const concurrency = o.concurrency > 0 ? o.concurrency : autoConcurrency(rateShare);
+  // The same sizing the code uses (shared/distribute.ts), not a copy of it.
+  const concurrency = o.concurrency > 0 ? o.concurrency : concurrencyFor(rateShare);
   const cpuBound = Math.min(1, o.memoryMb / LAMBDA_MB_PER_VCPU) / (o.cpuUsPerPost / 1e6);
   const inFlightBound = concurrency / (o.latencyMs / 1000);
   const postsPerSecondEach = Math.min(rateShare, cpuBound, inFlightBound);
   // The burst share goes out at once (if CPU and sockets allow); the rest waits for the pacer.
   const paced = Math.max(0, posts - o.burst / functions) / rateShare;
   const each = recipients > 0 ? Math.max(paced, posts / cpuBound, posts / inFlightBound) + o.latencyMs / 1000 : 0;
-  return { functions, postsPerSecondEach, wallSeconds: each, billedSeconds: functions * each };
+  // Each batch is paced to its share whether or not the others run beside it, so a batch that
+  // waits for a reserved slot bills the same seconds and only ends later.
+  const waves = o.workers && o.workers > 0 ? Math.ceil((functions - 1) / o.workers) : 1;
+  return { functions, postsPerSecondEach, eachSeconds: each, wallSeconds: each * Math.max(1, waves), billedSeconds: functions * each };
 }
 
 // ------------------------------------------------------------------ usage
@@ -264,8 +382,8 @@ function scaled(u: Partial<Usage>, times: number): Usage {
 
 /** Lambda usage of `count` invocations of `ms` at `memoryMb` (billed per ms, rounded up). */
 function invocations(count: number, { memoryMb, ms }: { memoryMb: number; ms: number }, i: CostInputs, emf = false): Partial<Usage> {
-  // WARN drops Lambda's own INFO-level START/END/REPORT lines too (LoggingConfig SystemLogLevel).
-  const platform = i.logLevel === 'DEBUG' || i.logLevel === 'INFO' ? PLATFORM_LINES : 0;
+  // Lambda's own START/END/REPORT lines are INFO: LoggingConfig.SystemLogLevel WARN drops them.
+  const platform = writes(i.systemLogLevel, 'INFO') ? PLATFORM_LINES : 0;
   const lines = platform + APP_LINES[i.logLevel];
   return {
     lambdaRequests: count,
@@ -295,15 +413,34 @@ const recipients = (i: CostInputs): number => Math.max(0, i.connections - (i.pub
 const sessionsPerMonth = (i: CostInputs): number =>
   i.connections * i.days * (i.hoursPerDay >= 24 ? (24 * 60) / i.sessionMinutes : Math.ceil((i.hoursPerDay * 60) / i.sessionMinutes));
 
+/** Seconds one worker invocation posts before it hands on: its hop budget, within its Timeout. */
+export const hopSeconds = (i: CostInputs): number =>
+  Math.min(WORKER_HOP_BUDGET_MS, i.workerTimeoutSeconds * 1000 - WORKER_RESERVE_MS) / 1000;
+
+/** Memory of the publishing function: the input, or the template's for the function that publishes. */
+export const publisherMemory = (i: CostInputs): number =>
+  i.publisherMemoryMb > 0
+    ? i.publisherMemoryMb
+    : i.publisher === 'client'
+      ? TEMPLATE_MEMORY.SendMessageFunction
+      : TEMPLATE_MEMORY.PublishFunction;
+
+/**
+ * The broadcast's posting. The plan is sized on the slower of the two memory sizes (every batch
+ * is paced to the same share of the rate, so the CPU bound of the smaller one decides when all
+ * finish).
+ */
 export function designFanout(i: CostInputs): FanoutPlan {
+  const workers = recipients(i) > i.fanoutBatchSize;
   return fanoutPlan(recipients(i), {
     batchSize: i.fanoutBatchSize,
     rate: i.postRate,
     burst: i.postBurst,
     cpuUsPerPost: i.cpuUsPerPost,
-    memoryMb: i.fanoutMemoryMb,
+    memoryMb: workers ? Math.min(publisherMemory(i), i.workerMemoryMb) : publisherMemory(i),
     concurrency: i.postConcurrency,
     latencyMs: i.postLatencyMs,
+    workers: i.fanoutConcurrency,
   });
 }
 
@@ -314,7 +451,7 @@ export function startingFanout(i: CostInputs): FanoutPlan {
     rate: Number.POSITIVE_INFINITY,
     burst: 0,
     cpuUsPerPost: i.startingCpuUsPerPost,
-    memoryMb: i.fanoutMemoryMb,
+    memoryMb: i.startingMemoryMb,
     concurrency: SDK_MAX_SOCKETS,
     latencyMs: i.postLatencyMs,
   });
@@ -342,25 +479,50 @@ export function designUsage(i: CostInputs): Activity[] {
   const workers = fan.functions - 1;
   const pagesPerShard = Math.max(1, Math.ceil((Math.ceil(recipients(i) / i.channelShards) * SUBSCRIBER_ROW_BYTES) / METERING.pageBytes));
   // Reads every shard, invokes the workers (in parallel), then posts the first batch itself.
-  const publisherMs = PUBLISH_OVERHEAD_MS + pagesPerShard * PAGE_READ_MS + (workers > 0 ? INVOKE_MS : 0) + fan.wallSeconds * 1000;
+  // As shared/distribute.ts runs it: the publisher posts for at most INLINE_DELIVERY_BUDGET_MS and
+  // hands what is left of its batch to a worker, which goes on at the same pace; a worker posts
+  // for at most one hop (WORKER_HOP_BUDGET_MS, within its Timeout less WORKER_RESERVE_MS) and hands
+  // its rest to a fresh invocation of itself. Each hand-off is one more invocation, not more seconds.
+  const hop = hopSeconds(i);
+  const inline = Math.min(fan.eachSeconds, INLINE_DELIVERY_BUDGET_MS / 1000);
+  const leftover = fan.eachSeconds - inline;
+  const workerInvocations = workers * Math.max(1, Math.ceil(fan.eachSeconds / hop)) + (leftover > 0 ? Math.ceil(leftover / hop) : 0);
+  const workerSeconds = workers * fan.eachSeconds + leftover;
+  const publisherMs = PUBLISH_OVERHEAD_MS + pagesPerShard * PAGE_READ_MS + (workers > 0 || leftover > 0 ? INVOKE_MS : 0) + inline * 1000;
   const perFrame = sum(
     {
       // deliveries, then the sendmessage frame in and its `sent` receipt out
       messages: recipients(i) * messageUnits(frame) + (i.publisher === 'client' ? messageUnits(frame + PUBLISH_WRAPPER_BYTES) + 1 : 0),
-      // budget counter (client publishers only), sequence number, history row
-      writeUnits: (i.publisher === 'client' ? 1 : 0) + 1 + (i.history ? writeUnits(frame + HISTORY_ROW_OVERHEAD_BYTES) : 0),
+      // a client's publish spends two budgets (shared/budgets.ts): the connection's, an ADD on
+      // its connection row, and the principal's counter row; then the sequence number and the
+      // history row
+      writeUnits:
+        (i.publisher === 'client' ? CONNECTION_BUDGET_WRITES + PRINCIPAL_BUDGET_WRITES : 0) +
+        1 +
+        (i.history ? writeUnits(frame + HISTORY_ROW_OVERHEAD_BYTES) : 0),
       readUnits: fanoutReadUnits(recipients(i), i.channelShards),
     },
-    invocations(1, { memoryMb: i.fanoutMemoryMb, ms: publisherMs }, i, true),
-    invocations(workers, { memoryMb: i.fanoutMemoryMb, ms: fan.wallSeconds * 1000 }, i, true),
+    invocations(1, { memoryMb: publisherMemory(i), ms: publisherMs }, i, true),
+    invocations(
+      workerInvocations,
+      { memoryMb: i.workerMemoryMb, ms: workerInvocations > 0 ? (workerSeconds * 1000) / workerInvocations : 0 },
+      i,
+      true,
+    ),
   );
   const [c, j] = [i.channelsPerConnection, i.joinsPerSession];
   const perSession = sum(
     {
-      // every subscription write and delete lands in the table and in the byChannel GSI
-      writeUnits: 2 * c + 2 * c + 2 * j,
-      // $disconnect's Query; a join counts the connection's channels and reads the sequence
-      readUnits: 0.5 + j * (0.5 + 0.5),
+      // shared/connection-store.ts: $connect puts the connection row (table only: it has no gpk)
+      // and each subscription (table and byChannel GSI); a join moves the row's channel count
+      // (a conditional ADD) and puts a subscription; $disconnect deletes the row and every
+      // subscription, those of its joins too.
+      writeUnits: CONNECTION_ROW_WRITES + 2 * c + j * (CONNECTION_ROW_WRITES + 2) + CONNECTION_ROW_WRITES + 2 * (c + j),
+      // $disconnect's strongly consistent Query of the connection's rows; a join re-reads the
+      // connection row and reads the channel's sequence (both strongly consistent). A re-join
+      // after a roll-over has nothing to replay (the old connection stays open until the new
+      // one's joins are acknowledged), so it spends no replay budget.
+      readUnits: 1 + j * (1 + 1),
       messages: 2 * j,
     },
     invocations(1, HANDLERS.connect, i),
@@ -399,7 +561,7 @@ export function startingUsage(i: CostInputs): Activity[] {
       messages: i.connections * messageUnits(frame) + (i.publisher === 'client' ? messageUnits(frame + PUBLISH_WRAPPER_BYTES) : 0),
       readUnits: pagedReadUnits(i.connections, STARTING_ITEM_BYTES),
     },
-    invocations(1, { memoryMb: i.fanoutMemoryMb, ms: PUBLISH_OVERHEAD_MS + scanPages * PAGE_READ_MS + fan.wallSeconds * 1000 }, i),
+    invocations(1, { memoryMb: i.startingMemoryMb, ms: PUBLISH_OVERHEAD_MS + scanPages * PAGE_READ_MS + fan.wallSeconds * 1000 }, i),
   );
   // one item per connection, no index: Put at $connect, Delete at $disconnect, no authorizer
   const perSession = sum({ writeUnits: 1 + 1 }, invocations(1, HANDLERS.connect, i), invocations(1, HANDLERS.disconnect, i));
@@ -515,7 +677,17 @@ export function inputProblems(i: CostInputs): string[] {
   );
   check(i.logLineBytes >= 0, 'log line bytes must be >= 0');
   check(i.cpuUsPerPost > 0 && i.startingCpuUsPerPost > 0, 'CPU µs per post must be > 0');
-  check(i.fanoutMemoryMb >= 128 && i.fanoutMemoryMb <= 10240, 'fan-out memory must be 128-10240 MB');
+  check(
+    [i.workerMemoryMb, i.startingMemoryMb].every((mb) => mb >= 128 && mb <= 10240) &&
+      (i.publisherMemoryMb === 0 || (i.publisherMemoryMb >= 128 && i.publisherMemoryMb <= 10240)),
+    "function memory must be 128-10240 MB (publisher: 0 = the template's)",
+  );
+  check(
+    i.workerTimeoutSeconds * 1000 > WORKER_RESERVE_MS,
+    `the worker's Timeout must exceed WORKER_RESERVE_MS (${WORKER_RESERVE_MS / 1000} s)`,
+  );
+  check(int(i.fanoutConcurrency) && i.fanoutConcurrency >= 0, 'fan-out concurrency must be a whole number >= 0 (0 = unbounded)');
+  check(LOG_LEVELS.includes(i.logLevel) && LOG_LEVELS.includes(i.systemLogLevel), 'log levels must be DEBUG, INFO, WARN or ERROR');
   check(int(i.fanoutBatchSize) && i.fanoutBatchSize >= 1, 'fan-out batch size must be a whole number >= 1');
   check(i.postRate > 0 && i.postBurst >= 0 && i.postLatencyMs > 0, 'post rate and latency must be > 0, burst >= 0');
   check(int(i.postConcurrency) && i.postConcurrency >= 0, 'post concurrency must be a whole number >= 0 (0 = automatic)');
@@ -565,6 +737,10 @@ export interface Lever {
   change: Partial<CostInputs>;
 }
 
+const FANOUT_BATCH_MAX = TEMPLATE_FIGURES.bounds.FanoutBatchSize?.max ?? DEFAULT_INPUTS.fanoutBatchSize;
+const FANOUT_BATCH_MIN = TEMPLATE_FIGURES.bounds.FanoutBatchSize?.min ?? DEFAULT_INPUTS.fanoutBatchSize;
+const n = (x: number) => x.toLocaleString('en-US');
+
 export const LEVERS: Lever[] = [
   { name: 'pack 10 messages per frame (publisher opts in)', flags: '--batch 10', change: { batch: 10 } },
   {
@@ -573,21 +749,31 @@ export const LEVERS: Lever[] = [
     change: { heartbeat: { mode: 'fixed', minutes: 1 } },
   },
   { name: 'history off', flags: '--no-history', change: { history: false } },
-  { name: 'log level WARN (app and Lambda platform lines)', flags: '--log-level WARN', change: { logLevel: 'WARN' } },
-  { name: 'X-Ray tracing off', flags: '--no-tracing', change: { tracing: false } },
-  { name: 'fan-out batches of 10,000 (template maximum today)', flags: '--fanout-batch-size 10000', change: { fanoutBatchSize: 10_000 } },
+  { name: 'LogLevel=INFO (one application line per invocation)', flags: '--log-level INFO', change: { logLevel: 'INFO' } },
+  { name: 'LogLevel=DEBUG', flags: '--log-level DEBUG', change: { logLevel: 'DEBUG' } },
   {
-    name: 'fan-out batches of 40,000 (~800 KB of ids per async invoke; template maximum must rise)',
-    flags: '--fanout-batch-size 40000',
-    change: { fanoutBatchSize: 40_000 },
+    name: "Lambda's START/END/REPORT lines kept (SystemLogLevel INFO, or no LoggingConfig)",
+    flags: '--system-log-level INFO',
+    change: { systemLogLevel: 'INFO' },
+  },
+  { name: 'X-Ray tracing on (EnableTracing=true)', flags: '--tracing', change: { tracing: true } },
+  {
+    name: `fan-out batches of ${n(FANOUT_BATCH_MIN)} (FanoutBatchSize minimum)`,
+    flags: `--fanout-batch-size ${FANOUT_BATCH_MIN}`,
+    change: { fanoutBatchSize: FANOUT_BATCH_MIN },
+  },
+  {
+    name: `fan-out batches of ${n(FANOUT_BATCH_MAX)} (FanoutBatchSize maximum)`,
+    flags: `--fanout-batch-size ${FANOUT_BATCH_MAX}`,
+    change: { fanoutBatchSize: FANOUT_BATCH_MAX },
+  },
+  {
+    name: 'publishers at 1,024 MB instead of one full vCPU',
+    flags: '--publisher-memory-mb 1024',
+    change: { publisherMemoryMb: 1024 },
   },
   { name: 'one joinchannel frame per session instead of ?channels=', flags: '--joins-per-session 1', change: { joinsPerSession: 1 } },
   { name: 'backend publishes through the Lambda Invoke API', flags: '--publisher server', change: { publisher: 'server' } },
-  {
-    name: 'lean: WARN logs, no tracing, batches of 40,000',
-    flags: '--log-level WARN --no-tracing --fanout-batch-size 40000',
-    change: { logLevel: 'WARN', tracing: false, fanoutBatchSize: 40_000 },
-  },
 ];
 
 export interface LeverRow {

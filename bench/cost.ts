@@ -11,10 +11,24 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Bill, type CostInputs, DEFAULT_INPUTS, type Estimate, estimate, type LeverRow, leverRows } from './cost-model.js';
+import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../shared/limits.js';
+import {
+  type Bill,
+  type CostInputs,
+  DEFAULT_INPUTS,
+  type Estimate,
+  estimate,
+  type LeverRow,
+  leverRows,
+  publisherMemory,
+  TEMPLATE_MEMORY,
+} from './cost-model.js';
 import { PRICES_READ, PRICES_REGION } from './prices.js';
 
 const HELP = `Usage: npm run cost -- [options]
+
+Defaults of what the stack deploys (memory, batch size, post rate and burst, log levels,
+tracing, history, shards, fan-out concurrency) are read from template.yaml.
 
 Workload
   --connections N             concurrent connections, all in the broadcast channel (${DEFAULT_INPUTS.connections})
@@ -28,15 +42,20 @@ Design levers
   --heartbeat-minutes K       clients ping every K minutes (default: only after idle minutes)
   --idle-heartbeat-minutes K  idle-only ping after K silent minutes, < 10 (${DEFAULT_INPUTS.heartbeat.minutes})
   --no-history                no history rows
-  --log-level L               DEBUG|INFO|WARN|ERROR (${DEFAULT_INPUTS.logLevel})
+  --log-level L               application level, DEBUG|INFO|WARN|ERROR (${DEFAULT_INPUTS.logLevel})
+  --system-log-level L        Lambda platform lines' level (${DEFAULT_INPUTS.systemLogLevel}; INFO keeps START/END/REPORT)
   --log-line-bytes B          bytes per log line (${DEFAULT_INPUTS.logLineBytes})
-  --no-tracing                X-Ray tracing off
+  --tracing | --no-tracing    X-Ray tracing on or off (${DEFAULT_INPUTS.tracing ? 'on' : 'off'})
   --joins-per-session J       joinchannel frames per connection session (${DEFAULT_INPUTS.joinsPerSession})
   --channels-per-connection C subscriptions per connection (${DEFAULT_INPUTS.channelsPerConnection})
 Fan-out
   --cpu-us-per-post U         fast poster CPU per post (${DEFAULT_INPUTS.cpuUsPerPost})
   --starting-cpu-us-per-post U  SDK path CPU per post, starting design (${DEFAULT_INPUTS.startingCpuUsPerPost})
-  --fanout-memory-mb MB       publish/fan-out function memory (${DEFAULT_INPUTS.fanoutMemoryMb})
+  --publisher-memory-mb MB    publishing function memory (SendMessageFunction ${TEMPLATE_MEMORY.SendMessageFunction}, PublishFunction ${TEMPLATE_MEMORY.PublishFunction})
+  --worker-memory-mb MB       fan-out worker memory (${DEFAULT_INPUTS.workerMemoryMb})
+  --worker-timeout-seconds S  fan-out worker Timeout: it hands on after min(${WORKER_HOP_BUDGET_MS / 1000}, S - ${WORKER_RESERVE_MS / 1000}) s (${DEFAULT_INPUTS.workerTimeoutSeconds})
+  --fanout-concurrency N      workers running at once, 0 = unbounded (${DEFAULT_INPUTS.fanoutConcurrency})
+  --starting-memory-mb MB     the starting design's function memory (${DEFAULT_INPUTS.startingMemoryMb})
   --fanout-batch-size N       subscribers per fan-out worker (${DEFAULT_INPUTS.fanoutBatchSize})
   --post-rate R               posts/s one broadcast may use (${DEFAULT_INPUTS.postRate})
   --post-burst B              posts one broadcast may send at once (${DEFAULT_INPUTS.postBurst})
@@ -61,7 +80,11 @@ const NUMERIC: Record<string, keyof CostInputs> = {
   'channels-per-connection': 'channelsPerConnection',
   'cpu-us-per-post': 'cpuUsPerPost',
   'starting-cpu-us-per-post': 'startingCpuUsPerPost',
-  'fanout-memory-mb': 'fanoutMemoryMb',
+  'publisher-memory-mb': 'publisherMemoryMb',
+  'worker-memory-mb': 'workerMemoryMb',
+  'worker-timeout-seconds': 'workerTimeoutSeconds',
+  'fanout-concurrency': 'fanoutConcurrency',
+  'starting-memory-mb': 'startingMemoryMb',
   'fanout-batch-size': 'fanoutBatchSize',
   'post-rate': 'postRate',
   'post-burst': 'postBurst',
@@ -91,7 +114,9 @@ export function parseCostArgs(argv: string[]): Parsed {
       'idle-heartbeat-minutes': { type: 'string' },
       publisher: { type: 'string' },
       'log-level': { type: 'string' },
+      'system-log-level': { type: 'string' },
       'no-history': { type: 'boolean' },
+      tracing: { type: 'boolean' },
       'no-tracing': { type: 'boolean' },
       summary: { type: 'string' },
       json: { type: 'boolean' },
@@ -116,12 +141,19 @@ export function parseCostArgs(argv: string[]): Parsed {
     if (values.publisher !== 'client' && values.publisher !== 'server') throw new RangeError('--publisher must be client or server');
     inputs.publisher = values.publisher;
   }
-  if (values['log-level'] !== undefined) {
-    const level = values['log-level'].toUpperCase();
-    if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) throw new RangeError('--log-level must be DEBUG, INFO, WARN or ERROR');
-    inputs.logLevel = level;
+  for (const [flag, key] of [
+    ['log-level', 'logLevel'],
+    ['system-log-level', 'systemLogLevel'],
+  ] as const) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    const level = raw.toUpperCase();
+    if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) throw new RangeError(`--${flag} must be DEBUG, INFO, WARN or ERROR`);
+    inputs[key] = level;
   }
+  if (values.tracing && values['no-tracing']) throw new RangeError('--tracing and --no-tracing exclude each other');
   if (values['no-history']) inputs.history = false;
+  if (values.tracing) inputs.tracing = true;
   if (values['no-tracing']) inputs.tracing = false;
   const summary = values.summary?.split(',').map((n) => toNumber('summary', n));
   return { inputs: inputs as Partial<CostInputs>, summary, json: values.json ?? false, help: values.help ?? false };
@@ -150,8 +182,8 @@ function describe(i: CostInputs): string {
   return [
     `${int(i.connections)} connections held ${i.hoursPerDay} h/day for ${i.days} days, rolling over every ${i.sessionMinutes} min`,
     `${i.messagesPerMinute} message(s)/min of ${int(i.bytes)} B to all${i.batch > 1 ? `, packed ${i.batch} per frame` : ''}, published by a ${i.publisher === 'client' ? 'client (sendmessage)' : 'backend (Lambda Invoke)'}`,
-    `${heartbeat}; history ${i.history ? 'on' : 'off'}; logs ${i.logLevel}; X-Ray ${i.tracing ? 'on' : 'off'}`,
-    `fan-out ${i.cpuUsPerPost} µs CPU/post at ${i.fanoutMemoryMb} MB, batches of ${int(i.fanoutBatchSize)}, ${int(i.postRate)} posts/s + ${int(i.postBurst)} burst, ${i.postConcurrency || 'automatic'} in flight, ${i.postLatencyMs} ms/post`,
+    `${heartbeat}; history ${i.history ? 'on' : 'off'}; logs ${i.logLevel} (Lambda platform lines ${i.systemLogLevel}); X-Ray ${i.tracing ? 'on' : 'off'}`,
+    `fan-out ${i.cpuUsPerPost} µs CPU/post, publisher ${publisherMemory(i)} MB, workers ${i.workerMemoryMb} MB (${i.fanoutConcurrency || 'unbounded'} at once), batches of ${int(i.fanoutBatchSize)}, ${int(i.postRate)} posts/s + ${int(i.postBurst)} burst, ${i.postConcurrency || 'automatic'} in flight, ${i.postLatencyMs} ms/post`,
   ].join('\n');
 }
 

@@ -12,14 +12,14 @@
  *
  * Every broadcast is checked against the stack's per-connection counters (exactly once), and the
  * subscriber Queries are replayed with ReturnConsumedCapacity for the read units.
- * Results go to docs/fanout-results.json and the plot to docs/fanout.svg (bench/plot.ts).
+ * The tables go to stdout. With `--save`, the results also go to docs/fanout-results.json and the
+ * plot to docs/fanout.svg (bench/plot.ts): tracked files, so writing them is an explicit choice.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { buildStackModel } from '../local/stack-model.js';
@@ -29,6 +29,7 @@ import { FastPoster } from '../shared/fast-poster.js';
 import { createPacer } from '../shared/pacer.js';
 import { messageFrameText } from '../shared/protocol.js';
 import { freshRound, postFromHere, publishThroughFunction } from './lib/broadcast.js';
+import { saveRequested, scriptFlags, usageError } from './lib/cli.js';
 import { addVirtualConnections, invokeFunction } from './lib/control.js';
 import { FANOUT_SVG, writeFanoutPlot } from './lib/fanout-plot.js';
 import { printFanoutTables } from './lib/fanout-report.js';
@@ -53,15 +54,17 @@ const HELP = `Usage: npm run bench -- [options]
   --param K=V               template parameter override (repeatable)
   --max-load 2              wait for the 1-min load average to fall to this ...
   --max-wait-minutes 20     ... for at most this long in total
-  --out docs/fanout-results.json   results (--no-save: print only)
-  --svg docs/fanout.svg     the plot of the results
-  --merge                   keep runs of other N already in the results file
+  --save                    write the results to --out and the plot to --svg (tracked files
+                            under docs/); without it the tables are only printed
+  --out docs/fanout-results.json   where --save writes the results
+  --svg docs/fanout.svg     where --save writes the plot
+  --merge                   with --save, keep runs of other N already in the results file
   --verbose                 echo the stack's output
   --profile-stack DIR       write a CPU profile of each stack's main thread (the HTTP APIs) to DIR
 `;
 
-const { values: flags } = parseArgs({
-  options: {
+const flags = await scriptFlags(
+  {
     n: { type: 'string', default: '1000,20000,100000' },
     bytes: { type: 'string', default: '2048' },
     'post-latency-ms': { type: 'string', default: '15' },
@@ -76,13 +79,22 @@ const { values: flags } = parseArgs({
     'max-wait-minutes': { type: 'string', default: '20' },
     out: { type: 'string', default: 'docs/fanout-results.json' },
     svg: { type: 'string', default: FANOUT_SVG },
+    save: { type: 'boolean', default: false },
+    // The old opt-out, now the default: accepted so older command lines still run.
     'no-save': { type: 'boolean', default: false },
     merge: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     'profile-stack': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
-});
+  HELP,
+);
+let save = false;
+try {
+  save = saveRequested(flags);
+} catch (error) {
+  usageError((error as Error).message);
+}
 
 /** Subscribers of a separate channel, posted to first so that every path runs JIT-warm on open sockets. */
 const WARMUP_SUBSCRIBERS = 500;
@@ -237,7 +249,6 @@ function formatJson(file: string): void {
 }
 
 async function main(): Promise<void> {
-  if (flags.help) return void process.stdout.write(HELP);
   const model: ThrottleModel = { ratePerSecond: num('throttle-rps'), burst: num('throttle-burst'), postLatencyMs: num('post-latency-ms') };
   const overrides = parameterOverrides();
   const waitForQuiet = createLoadGate(num('max-load'), num('max-wait-minutes') * 60_000, { log });
@@ -264,7 +275,8 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`${printFanoutTables(results)}\n`);
-  if (!flags['no-save']) {
+  if (!save) log(`\nnot saved: --save writes ${String(flags.out)} and ${String(flags.svg)}`);
+  if (save) {
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     formatJson(out);
     log(`\nwrote ${out} and ${writeFanoutPlot(results, join(REPO_ROOT, String(flags.svg)))}`);

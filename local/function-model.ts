@@ -43,6 +43,8 @@ export interface FunctionModel {
   buildProperties?: Record<string, unknown>;
   /** Retries of a failed asynchronous invocation (EventInvokeConfig.MaximumRetryAttempts; Lambda's default is 2). */
   asyncRetries: number;
+  /** Resolved LoggingConfig (Lambda's advanced logging controls), if the function or Globals set it. */
+  logging?: { format?: string; applicationLogLevel?: string; systemLogLevel?: string };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -75,6 +77,14 @@ function environmentOf(
     }
   }
   return env;
+}
+
+function loggingOf(value: unknown, resolver: Resolver, path: string): FunctionModel['logging'] {
+  if (value === undefined) return undefined;
+  const resolved = resolver.resolve(value, path);
+  if (!isObject(resolved)) throw new TemplateError(path, 'LoggingConfig must be a map');
+  const text = (key: string) => (resolved[key] === undefined ? undefined : String(resolved[key]));
+  return { format: text('LogFormat'), applicationLogLevel: text('ApplicationLogLevel'), systemLogLevel: text('SystemLogLevel') };
 }
 
 function sourceEntryOf(
@@ -141,6 +151,7 @@ export function functionModels(
       memoryMb: number('MemorySize', LAMBDA_DEFAULT_MEMORY_MB),
       environment: environmentOf(resource.Properties ?? {}, globals, resolver, id),
       buildProperties: isObject(buildProperties) ? buildProperties : undefined,
+      logging: loggingOf(props.LoggingConfig, resolver, at('LoggingConfig')),
       asyncRetries: retries === undefined ? LAMBDA_DEFAULT_ASYNC_RETRIES : Number(resolver.string(retries, at('EventInvokeConfig'))),
     };
   }

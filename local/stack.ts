@@ -207,6 +207,7 @@ function functionEnvironment(
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    ...loggingEnvironment(fn, extra),
     AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
     LAMBDA_TASK_ROOT: fn.codeDir,
     _HANDLER: fn.handler,
@@ -215,6 +216,23 @@ function functionEnvironment(
     ...devSecret,
     ...(own ?? {}),
     ...extra,
+  };
+}
+
+/**
+ * What Lambda sets from LoggingConfig: AWS_LAMBDA_LOG_FORMAT, and with JSON, AWS_LAMBDA_LOG_LEVEL
+ * (the ApplicationLogLevel, which Powertools Logger obeys over POWERTOOLS_LOG_LEVEL). An override
+ * of POWERTOOLS_LOG_LEVEL alone (tests quiet functions with SILENT, a level Lambda does not have)
+ * drops the ALC level, as it would otherwise win and the override would do nothing.
+ */
+export function loggingEnvironment(fn: FunctionModel, extra: Record<string, string>): Record<string, string> {
+  const format = fn.logging?.format;
+  if (format === undefined) return {};
+  const level = fn.logging?.applicationLogLevel;
+  const levelOverridden = 'POWERTOOLS_LOG_LEVEL' in extra && !('AWS_LAMBDA_LOG_LEVEL' in extra);
+  return {
+    AWS_LAMBDA_LOG_FORMAT: format,
+    ...(format === 'JSON' && level !== undefined && !levelOverridden ? { AWS_LAMBDA_LOG_LEVEL: level } : {}),
   };
 }
 

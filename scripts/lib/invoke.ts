@@ -25,7 +25,7 @@ Runs one function of template.yaml with one event on the local stack's Lambda ru
 Docker), prints its result as JSON on stdout and its logs on stderr. Exit code: 0 on success,
 1 when the function fails (its error is the JSON printed), 2 for a bad command line.
 
-  <function>                      logical id (PublishFunction) or function name (airwave-local-publish)
+  <function>                      logical id (PublishFunction) or function name (airwave-local-PublishFunction)
   <event.json | ->                the event: a JSON file (events/ has one per function), or - for stdin
 
 Options:

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { compact, parseCostArgs, report, summaryTable } from '../../bench/cost.js';
 import {
@@ -15,14 +18,37 @@ import {
   messageCost,
   messageUnits,
   pagedReadUnits,
+  TEMPLATE_MEMORY,
+  templateInputs,
   tracesRecorded,
   writeUnits,
 } from '../../bench/cost-model.js';
+import { TEMPLATE_PATH, templateFigures } from '../../bench/lib/template-figures.js';
 import { METERING, PRICES, type PriceBook } from '../../bench/prices.js';
+import { concurrencyFor } from '../../shared/distribute.js';
 
 const KB = 1024;
 const MB = 1024 * 1024;
-const fanoutDefaults = { batchSize: 5000, rate: 9000, burst: 4500, cpuUsPerPost: 60, memoryMb: 1024, concurrency: 0, latencyMs: 15 };
+// What the template deploys (DEFAULT_INPUTS reads it), so these tests follow a changed default.
+const fanoutDefaults = {
+  batchSize: DEFAULT_INPUTS.fanoutBatchSize,
+  rate: DEFAULT_INPUTS.postRate,
+  burst: DEFAULT_INPUTS.postBurst,
+  cpuUsPerPost: 60,
+  memoryMb: DEFAULT_INPUTS.workerMemoryMb,
+  concurrency: 0,
+  latencyMs: 15,
+};
+
+/** template.yaml with one parameter's default replaced, in a temporary file. */
+function templateWith(parameter: string, value: string): string {
+  const text = readFileSync(TEMPLATE_PATH, 'utf8');
+  const pattern = new RegExp(`(\\n  ${parameter}:\\n(?:    .*\\n)*?    Default: )("?)[^\\n"]*\\2`);
+  if (!pattern.test(text)) throw new Error(`no default for ${parameter}`);
+  const path = join(mkdtempSync(join(tmpdir(), 'airwave-cost-')), 'template.yaml');
+  writeFileSync(path, text.replace(pattern, `$1$2${value}$2`));
+  return path;
+}
 
 describe('cost model', () => {
   describe('messageUnits', () => {
@@ -121,21 +147,36 @@ describe('cost model', () => {
 
   describe('fanoutPlan', () => {
     it('posts a channel within the batch size inline, in one function', () => {
-      const plan = fanoutPlan(5000, fanoutDefaults);
+      const plan = fanoutPlan(5000, { ...fanoutDefaults, batchSize: 5000, rate: 9000 });
       expect(plan.functions).to.equal(1);
       expect(plan.postsPerSecondEach).to.equal(9000);
     });
 
-    it('splits 100,000 subscribers into 20 batches sharing the rate', () => {
-      const plan = fanoutPlan(100_000, fanoutDefaults);
+    it('splits 100,000 subscribers into 20 batches of 5,000 sharing the rate', () => {
+      const plan = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 5000, rate: 9000, burst: 4500 });
       expect(plan.functions).to.equal(20);
       expect(plan.postsPerSecondEach).to.equal(450);
       // never faster than the throttle allows after the burst
       expect(plan.wallSeconds).to.be.at.least((100_000 - 4500) / 9000);
     });
 
+    it('sizes posts in flight with the code the functions run (shared/distribute.ts concurrencyFor)', () => {
+      // 100 posts/s share: concurrencyFor gives its floor of 16 in flight, 16 / 15 ms ≈ 1,067/s > the share.
+      const plan = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 1000, rate: 10_000, latencyMs: 200 });
+      expect(plan.postsPerSecondEach).to.be.closeTo(Math.min(100, concurrencyFor(100) / 0.2), 1e-9);
+      const slow = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 1000, rate: 10_000, latencyMs: 1000 });
+      expect(slow.postsPerSecondEach).to.equal(concurrencyFor(100));
+    });
+
+    it('makes batches beyond the reserved concurrency wait their turn: later, but billed the same', () => {
+      const free = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 1000 });
+      const reserved = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 1000, workers: 33 });
+      expect(reserved.wallSeconds).to.be.closeTo(3 * free.wallSeconds, 1e-9);
+      expect(reserved.billedSeconds).to.equal(free.billedSeconds);
+    });
+
     it('bills every paced worker for the whole broadcast, so fewer batches bill less', () => {
-      const twenty = fanoutPlan(100_000, fanoutDefaults);
+      const twenty = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 5000 });
       const two = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 50_000 });
       expect(twenty.billedSeconds).to.be.closeTo(20 * twenty.wallSeconds, 1e-9);
       expect(two.billedSeconds).to.be.lessThan(twenty.billedSeconds / 5);
@@ -199,11 +240,43 @@ describe('cost model', () => {
       }
     });
 
-    it('charges each session a subscription write and delete in the table and the GSI, and three invocations', () => {
+    it('charges each session its connection row and a subscription, written and deleted, and three invocations', () => {
       const reconnects = designUsage({ ...DEFAULT_INPUTS }).find((a) => a.name.startsWith('reconnects'));
       const sessions = (20_000 * 30 * 24 * 60) / 115; // the client rolls over every 115 minutes
-      expect(reconnects?.usage.writeUnits).to.be.closeTo(4 * sessions, 1e-6);
+      // connection row put + delete (table only), subscription put + delete (table and GSI)
+      expect(reconnects?.usage.writeUnits).to.be.closeTo((2 + 4) * sessions, 1e-6);
       expect(reconnects?.usage.lambdaRequests).to.be.closeTo(3 * sessions, 1e-6);
+    });
+
+    it('charges a join the conditional channel-count update on the connection row besides the subscription and its delete', () => {
+      const usage = (j: number) => designUsage({ ...DEFAULT_INPUTS, joinsPerSession: j }).find((a) => a.name.startsWith('reconnects'));
+      const sessions = (20_000 * 30 * 24 * 60) / 115;
+      expect((usage(1)?.usage.writeUnits ?? 0) - (usage(0)?.usage.writeUnits ?? 0)).to.be.closeTo((1 + 2 + 2) * sessions, 1e-6);
+      // the connection row re-read and the sequence read, both strongly consistent
+      expect((usage(1)?.usage.readUnits ?? 0) - (usage(0)?.usage.readUnits ?? 0)).to.be.closeTo(2 * sessions, 1e-6);
+    });
+
+    it("hands the rest of a publisher's batch on after its inline budget, and a worker's after each hop: one invocation more each", () => {
+      const requests = (change: Partial<typeof DEFAULT_INPUTS>) =>
+        designUsage({ ...DEFAULT_INPUTS, connections: 100_000, ...change }).find((a) => a.name === 'broadcasts')?.usage.lambdaRequests ?? 0;
+      const frames = activeMinutes(DEFAULT_INPUTS);
+      const fan = estimate({ connections: 100_000 }).fanout;
+      // 100k in batches of 20,000: the publisher and 4 workers, each paced ~10 s; the publisher stops at 8 s
+      expect(fan.functions).to.equal(Math.ceil(99_999 / DEFAULT_INPUTS.fanoutBatchSize));
+      expect(fan.eachSeconds).to.be.greaterThan(8);
+      expect(requests({})).to.be.closeTo(frames * (1 + (fan.functions - 1) + 1), 1e-6);
+      // a 25 s Timeout leaves a 5 s hop: each worker's ~10 s takes 3 invocations, the leftover 1
+      const hops = Math.ceil(fan.eachSeconds / 5);
+      expect(requests({ workerTimeoutSeconds: 25 })).to.be.closeTo(frames * (1 + (fan.functions - 1) * hops + 1), 1e-6);
+    });
+
+    it("charges a client's publish both budget writes (connection row and principal row), a backend's none", () => {
+      const broadcasts = (publisher: 'client' | 'server') =>
+        designUsage({ ...DEFAULT_INPUTS, publisher }).find((a) => a.name === 'broadcasts')?.usage.writeUnits ?? 0;
+      const frames = activeMinutes(DEFAULT_INPUTS);
+      // 2,048 B + 100 B envelope + 60 B of key and ttl = 3 units of history, 1 sequence
+      expect(broadcasts('server')).to.be.closeTo(frames * (1 + 3), 1e-6);
+      expect(broadcasts('client') - broadcasts('server')).to.be.closeTo(frames * 2, 1e-6);
     });
 
     it('reads the whole table per broadcast in the starting design: 244.5 units for 20,000 items of 100 B', () => {
@@ -227,6 +300,11 @@ describe('cost model', () => {
   });
 
   describe('leverRows', () => {
+    it('prices a lever that keeps the platform lines above one that does not', () => {
+      const row = leverRows().find((r) => r.flags === '--system-log-level INFO');
+      expect(row?.delta).to.be.greaterThan(0);
+    });
+
     it('computes every lever with the same model as a direct estimate', () => {
       const rows = leverRows({ connections: 20_000 });
       expect(rows).to.have.length(LEVERS.length);
@@ -243,6 +321,61 @@ describe('cost model', () => {
     it('shows a client pinging every minute at least doubling the bill', () => {
       const row = leverRows().find((r) => r.flags === '--heartbeat-minutes 1');
       expect(row?.delta).to.be.greaterThan(estimate().design.total);
+    });
+  });
+
+  describe('template defaults', () => {
+    it('takes every deployed figure from template.yaml', () => {
+      const { inputs, memory } = templateInputs(templateFigures());
+      expect(DEFAULT_INPUTS).to.deep.include(inputs);
+      expect(TEMPLATE_MEMORY).to.deep.equal(memory);
+      expect(inputs).to.have.keys(
+        'logLevel',
+        'systemLogLevel',
+        'tracing',
+        'history',
+        'workerMemoryMb',
+        'workerTimeoutSeconds',
+        'fanoutBatchSize',
+        'fanoutConcurrency',
+        'postRate',
+        'postBurst',
+        'channelShards',
+      );
+    });
+
+    for (const [parameter, value, key, expected] of [
+      ['FanoutBatchSize', '7000', 'fanoutBatchSize', 7000],
+      ['PostRateLimit', '8000', 'postRate', 8000],
+      ['PostBurstLimit', '4000', 'postBurst', 4000],
+      ['FanoutConcurrency', '50', 'fanoutConcurrency', 50],
+      ['ChannelShards', '16', 'channelShards', 16],
+      ['LogLevel', 'DEBUG', 'logLevel', 'DEBUG'],
+      ['EnableTracing', 'true', 'tracing', true],
+      ['HistorySize', '0', 'history', false],
+    ] as const) {
+      it(`follows a changed ${parameter} default`, () => {
+        expect(templateInputs(templateFigures(templateWith(parameter, value))).inputs[key]).to.equal(expected);
+      });
+    }
+
+    it('follows a changed Timeout of the fan-out worker', () => {
+      const text = readFileSync(TEMPLATE_PATH, 'utf8');
+      const at = text.indexOf('  FanoutFunction:\n');
+      const changed = text.slice(0, at) + text.slice(at).replace(/Timeout: \d+/, 'Timeout: 45');
+      const path = join(mkdtempSync(join(tmpdir(), 'airwave-cost-')), 'template.yaml');
+      writeFileSync(path, changed);
+      expect(DEFAULT_INPUTS.workerTimeoutSeconds).to.equal(templateFigures().functions.FanoutFunction.timeoutSeconds);
+      expect(templateInputs(templateFigures(path)).inputs.workerTimeoutSeconds).to.equal(45);
+    });
+
+    it('prices the memory each function is deployed with (publishers at one vCPU, workers, handlers)', () => {
+      const figures = templateFigures();
+      expect(TEMPLATE_MEMORY.SendMessageFunction).to.equal(figures.functions.SendMessageFunction.memoryMb);
+      expect(TEMPLATE_MEMORY.PingFunction).to.equal(figures.functions.PingFunction.memoryMb);
+      expect(DEFAULT_INPUTS.workerMemoryMb).to.equal(figures.functions.FanoutFunction.memoryMb);
+      const gbs = (mb: number) => estimate({ publisherMemoryMb: mb }).design.lines.find((l) => l.component === 'Lambda duration (arm64)');
+      expect(gbs(TEMPLATE_MEMORY.SendMessageFunction)?.quantity).to.equal(gbs(0)?.quantity);
     });
   });
 

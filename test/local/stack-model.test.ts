@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are written as the template writes them.
 import { expect } from 'chai';
 import { TemplateError } from '../../local/errors.js';
+import { loggingEnvironment } from '../../local/stack.js';
 import { buildStackModel, stackUuid } from '../../local/stack-model.js';
 import { REPO_ROOT, replaceAfter, routeResources, TEMPLATE, TemplateCopy, withResources } from './support.js';
 
@@ -51,6 +52,28 @@ describe('local/stack-model', () => {
       expect(model.outputs).to.not.have.property('CustomDomainUrl');
     });
 
+    it("gives every function Globals' LoggingConfig with LogLevel as the application level", () => {
+      for (const fn of Object.values(model.functions)) {
+        expect(fn.logging, fn.logicalId).to.deep.equal({ format: 'JSON', applicationLogLevel: 'WARN', systemLogLevel: 'WARN' });
+      }
+      const debug = buildStackModel({ templatePath: TEMPLATE, parameterOverrides: { LogLevel: 'DEBUG' } });
+      // Powertools warns when its own level is more verbose than Lambda's: the two must agree.
+      for (const fn of [...Object.values(model.functions), ...Object.values(debug.functions)]) {
+        expect(fn.environment.POWERTOOLS_LOG_LEVEL, fn.logicalId).to.equal(fn.logging?.applicationLogLevel);
+      }
+      expect(debug.functions.PublishFunction.logging?.applicationLogLevel).to.equal('DEBUG');
+    });
+
+    it('sets AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL as Lambda does, unless POWERTOOLS_LOG_LEVEL alone is overridden', () => {
+      const fn = model.functions.ConnectFunction;
+      expect(loggingEnvironment(fn, {})).to.deep.equal({ AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'WARN' });
+      expect(loggingEnvironment(fn, { POWERTOOLS_LOG_LEVEL: 'SILENT' })).to.deep.equal({ AWS_LAMBDA_LOG_FORMAT: 'JSON' });
+      expect(loggingEnvironment({ ...fn, logging: undefined }, {})).to.deep.equal({});
+      expect(loggingEnvironment({ ...fn, logging: { format: 'Text', applicationLogLevel: 'WARN' } }, {})).to.deep.equal({
+        AWS_LAMBDA_LOG_FORMAT: 'Text',
+      });
+    });
+
     it('merges Globals into each function environment and resolves names', () => {
       const fn = model.functions.SendMessageFunction;
       // No FunctionName in the template: <stack>-<LogicalId>, as CloudFormation names it (without its suffix).
@@ -63,7 +86,7 @@ describe('local/stack-model', () => {
       expect(model.functions.PublishFunction.environment.FANOUT_FUNCTION).to.equal(fn.environment.FANOUT_FUNCTION);
       expect(fn.environment.CONNECTIONS_ENDPOINT).to.equal(`https://${model.api.apiId}.execute-api.us-east-1.amazonaws.com/dev`);
       expect(fn.sourceEntry).to.equal(`${REPO_ROOT}functions/sendmessage/index.ts`);
-      expect(fn.timeoutSeconds).to.equal(28);
+      expect(fn.timeoutSeconds).to.equal(24);
       expect(model.functions.AuthorizerFunction.environment).to.have.property('ALLOWED_ORIGINS');
     });
 

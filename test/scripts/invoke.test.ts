@@ -65,7 +65,7 @@ describe('npm run invoke', function () {
       const first = await invoke(['PublishFunction', 'events/publish.json', '--dynamodb-endpoint', db.endpoint]);
       expect(first.code, first.stderr).to.equal(0);
       const second = await invoke(
-        ['airwave-local-publish', '-', '--dynamodb-endpoint', db.endpoint],
+        ['airwave-local-PublishFunction', '-', '--dynamodb-endpoint', db.endpoint],
         '{"channel":"news","message":"again"}',
       );
       expect(second.code, second.stderr).to.equal(0);
