@@ -136,6 +136,7 @@ const CHECKS: Record<string, Check> = {
   'default.json': route(MessageSchema, '$default'),
   'joinchannel.json': route(MessageSchema, 'joinchannel'),
   'leavechannel.json': route(MessageSchema, 'leavechannel'),
+  'members.json': route(MessageSchema, 'members'),
   'ping.json': route(MessageSchema, 'ping'),
   'sendmessage.json': route(MessageSchema, 'sendmessage'),
   // Direct invokes: the functions' own validators are the schema (they refuse anything else).
