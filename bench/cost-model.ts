@@ -16,7 +16,7 @@
  *   PostToConnectionCommand from one function.
  */
 import { HEARTBEAT_IDLE_MS, ROLLOVER_AFTER_MS } from '../client/src/defaults.js';
-import { concurrencyFor } from '../shared/distribute.js';
+import { concurrencyFor } from '../shared/fanout.js';
 import {
   API_GATEWAY_MESSAGE_BYTES,
   CONNECTION_MAX_SECONDS,
@@ -70,7 +70,7 @@ export interface CostInputs {
   /** Posts per second one broadcast may use and posts it may send at once (PostRateLimit, PostBurstLimit), shared by its batches. */
   postRate: number;
   postBurst: number;
-  /** Posts in flight per function (0 = as shared/distribute.ts: 5 % of its rate share, 16-256), and one post's latency. */
+  /** Posts in flight per function (0 = as shared/fanout.ts: 5 % of its rate share, 16-256), and one post's latency. */
   postConcurrency: number;
   postLatencyMs: number;
   channelShards: number;
@@ -333,7 +333,7 @@ export function fanoutPlan(
   const functions = recipients <= o.batchSize ? 1 : Math.ceil(recipients / o.batchSize);
   const posts = recipients / functions;
   const rateShare = o.rate / functions;
-  // The same sizing the code uses (shared/distribute.ts), not a copy of it.
+  // The same sizing the code uses (shared/fanout.ts), not a copy of it.
   const concurrency = o.concurrency > 0 ? o.concurrency : concurrencyFor(rateShare);
   const cpuBound = Math.min(1, o.memoryMb / LAMBDA_MB_PER_VCPU) / (o.cpuUsPerPost / 1e6);
   const inFlightBound = concurrency / (o.latencyMs / 1000);
@@ -479,7 +479,7 @@ export function designUsage(i: CostInputs): Activity[] {
   const workers = fan.functions - 1;
   const pagesPerShard = Math.max(1, Math.ceil((Math.ceil(recipients(i) / i.channelShards) * SUBSCRIBER_ROW_BYTES) / METERING.pageBytes));
   // Reads every shard, invokes the workers (in parallel), then posts the first batch itself.
-  // As shared/distribute.ts runs it: the publisher posts for at most INLINE_DELIVERY_BUDGET_MS and
+  // As shared/fanout.ts runs it: the publisher posts for at most INLINE_DELIVERY_BUDGET_MS and
   // hands what is left of its batch to a worker, which goes on at the same pace; a worker posts
   // for at most one hop (WORKER_HOP_BUDGET_MS, within its Timeout less WORKER_RESERVE_MS) and hands
   // its rest to a fresh invocation of itself. Each hand-off is one more invocation, not more seconds.

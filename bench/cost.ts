@@ -59,7 +59,7 @@ Fan-out
   --fanout-batch-size N       subscribers per fan-out worker (${DEFAULT_INPUTS.fanoutBatchSize})
   --post-rate R               posts/s one broadcast may use (${DEFAULT_INPUTS.postRate})
   --post-burst B              posts one broadcast may send at once (${DEFAULT_INPUTS.postBurst})
-  --post-concurrency C        posts in flight per function, 0 = automatic as shared/distribute.ts (${DEFAULT_INPUTS.postConcurrency})
+  --post-concurrency C        posts in flight per function, 0 = automatic as shared/fanout.ts (${DEFAULT_INPUTS.postConcurrency})
   --post-latency-ms MS        latency of one @connections post (${DEFAULT_INPUTS.postLatencyMs})
   --channel-shards S          partition-key shards per channel (${DEFAULT_INPUTS.channelShards})
   --session-minutes M         connection lifetime before the client rolls over, <= 120 (${DEFAULT_INPUTS.sessionMinutes})

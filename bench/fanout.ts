@@ -6,7 +6,7 @@
  * 1. PublishFunction, invoked through the Lambda Invoke API, broadcasts one 2 KB message (the
  *    production path: subscriber Queries, its own batch, async-invoked FanoutFunction batches);
  * 2. from this process, against the same @connections endpoint and ids: our poster
- *    (shared/fast-poster.ts, paced by shared/pacer.ts as shared/distribute.ts paces it) and the
+ *    (shared/fast-poster.ts, paced by shared/pacer.ts as shared/fanout.ts paces it) and the
  *    SDK path (PostToConnectionCommand, 50 sockets, 50 in flight: the starting design's shape),
  *    each timed, with this process's CPU per delivered message.
  *
@@ -22,9 +22,9 @@ import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { buildStackModel } from '../local/stack-model.js';
+import { buildStackModel } from '../local/cloudformation/stack-model.js';
 import { resetClients } from '../shared/clients.js';
-import { concurrencyFor } from '../shared/distribute.js';
+import { concurrencyFor } from '../shared/fanout.js';
 import { FastPoster } from '../shared/fast-poster.js';
 import { createPacer } from '../shared/pacer.js';
 import { messageFrameText } from '../shared/protocol.js';

@@ -142,7 +142,7 @@ function endpointCall(child: ChildProcess, command: EndpointCommand): Promise<En
   });
 }
 
-/** `concurrency` workers posting `frame` to ids[from, to): the shape of shared/fanout.ts without retries. */
+/** `concurrency` workers posting `frame` to ids[from, to): the shape of shared/delivery.ts without retries. */
 async function postAll(poster: Poster, from: number, to: number): Promise<number> {
   let next = from;
   let delivered = 0;

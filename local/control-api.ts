@@ -11,11 +11,11 @@
  * - `GET /_local/stack` → endpoints, stage, tables, functions and routes of the running stack.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConnectionRegistry } from './connections.js';
-import type { ConnectionsApi } from './connections-api.js';
+import type { ConnectionRegistry } from './apigateway/connections.js';
+import type { ConnectionsApi } from './apigateway/connections-api.js';
+import type { WebSocketApi } from './apigateway/websocket-api.js';
 import { BodyTooLargeError, readBody, sendJson } from './http.js';
-import type { LambdaRuntime } from './lambda-runtime.js';
-import type { WebSocketApi } from './websocket-api.js';
+import type { LambdaRuntime } from './lambda/runtime.js';
 
 /** Virtual connections one request may add. */
 export const MAX_VIRTUAL_PER_REQUEST = 100_000;

@@ -14,21 +14,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CONNECTION_MAX_SECONDS, IDLE_TIMEOUT_SECONDS } from '../shared/limits.js';
-import { ConnectionRegistry } from './connections.js';
-import { ConnectionsApi } from './connections-api.js';
+import { ConnectionRegistry } from './apigateway/connections.js';
+import { ConnectionsApi } from './apigateway/connections-api.js';
+import { DEFAULT_CONNECT_RATE, TokenBucket } from './apigateway/throttle.js';
+import { type VirtualConnectOptions, WebSocketApi } from './apigateway/websocket-api.js';
+import { refuseUpgrade } from './apigateway/websocket-frames.js';
+import { buildStackModel, type StackModel } from './cloudformation/stack-model.js';
 import { ControlApi } from './control-api.js';
-import { type LocalDynamoDB, startDynamoDB } from './dynamodb.js';
+import { type LocalDynamoDB, startDynamoDB } from './dynamodb/dynalite.js';
 import { LocalStackError, TemplateError } from './errors.js';
-import { builtEntry, type FunctionModel } from './function-model.js';
 import { sendJson } from './http.js';
-import { LambdaInvokeApi } from './lambda-invoke-api.js';
-import { LambdaRuntime } from './lambda-runtime.js';
+import { builtEntry, type FunctionModel } from './lambda/function-model.js';
+import { LambdaInvokeApi } from './lambda/invoke-api.js';
+import { LambdaRuntime } from './lambda/runtime.js';
 import { checkRequest, loggable, type Refusal } from './loopback-guard.js';
-import { buildStackModel, type StackModel } from './stack-model.js';
 import { StaticSite } from './static.js';
-import { DEFAULT_CONNECT_RATE, TokenBucket } from './throttle.js';
-import { type VirtualConnectOptions, WebSocketApi } from './websocket-api.js';
-import { refuseUpgrade } from './websocket-frames.js';
 
 /** Real sockets the WebSocket API accepts: 15,000 clients fit, and the process stays under its 20,000 files. */
 export const DEFAULT_MAX_CONNECTIONS = 16_000;

@@ -21,6 +21,9 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import { documentClient } from './clients.js';
 import { config } from './config.js';
 import { GRACE_MS, withGrace } from './deadline.js';
+import { BUDGET_WINDOW_SECONDS, CONNECT_SETTLE_MS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
+import { logger } from './observability.js';
+import { batchWrite, subscriptionItem } from './store.js';
 import {
   CONNECTION_SORT_KEY,
   connectionKey,
@@ -29,10 +32,7 @@ import {
   principalBudgetSortKey,
   SUBSCRIPTION_PREFIX,
   subscriptionSortKey,
-} from './keys.js';
-import { BUDGET_WINDOW_SECONDS, CONNECT_SETTLE_MS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
-import { logger } from './observability.js';
-import { batchWrite, subscriptionItem } from './store.js';
+} from './table-keys.js';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 

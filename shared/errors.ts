@@ -220,7 +220,7 @@ export class ConfigError extends ServiceError {
 }
 
 /**
- * The fan-out worker's event is not a batch as a publisher makes it (shared/distribute.ts
+ * The fan-out worker's event is not a batch as a publisher makes it (shared/fanout.ts
  * `parseFanoutBatch`). Nothing is posted. Lambda reports it as the invocation's FunctionError
  * (errorType `InvalidFanoutBatchError`; `code` is stable, the message names the field).
  */

@@ -1,329 +1,280 @@
 /**
- * Delivering one frame to many connections, bounded and lossless:
- * - subscribers are read page by page (never all at once) and posted by a fixed pool of
- *   `concurrency` workers: never an unbounded Promise.all over subscribers;
- * - 410 Gone: the *gone* connection's rows are deleted (never the sender's), unless it connected
- *   less than 30 s ago: then it may still be completing its handshake (API Gateway answers 410
- *   until `$connect` returns), so the post is retried until it lands or the connection is old;
- * - 429 (throttled or client buffer full) and other failures (timeouts, 5xx): retried with
- *   exponential backoff and full jitter, from a queue, so a backing-off retry holds no post slot;
- *   what is still undelivered when the retries or the deadline run out is returned to the
- *   caller as the remainder, never dropped silently;
- * - gone connections' rows are deleted once every post is done, so deletes never delay posts.
+ * Fan-out at any scale. A small channel (at most FanoutBatchSize subscribers) is posted by the
+ * publishing function itself. A larger one is split into batches: the publisher keeps the first
+ * and hands each other batch to the fan-out worker by async Lambda invoke, so 100k subscribers
+ * are posted in parallel and the account throttle (10,000 posts/s + 5,000 burst, shared by the
+ * whole account) is the only bound.
+ *
+ * Pacing: every batch gets a share of PostRateLimit / PostBurstLimit proportional to its size,
+ * so all batches finish together and their sum stays under the throttle instead of discovering
+ * it through 429s (which are still retried if other traffic uses the account's budget).
+ *
+ * Exactly once to every live subscriber, within a retry budget (docs/delivery.md): a function
+ * posts under a deadline; the ids it could not deliver by then (throttled, failing, or not
+ * reached) are handed, exactly those, to a fresh worker invocation (`hop` + 1), never retried
+ * from the start of the batch. After FANOUT_MAX_HOPS hand-offs, what is still undelivered is
+ * counted (UndeliveredPosts) and sent as an `undelivered` event that the worker refuses, so
+ * Lambda's on-failure destination keeps exactly those ids in the dead-letter queue.
  */
-
-import { isEstablishing } from './connection-store.js';
-import { FanoutError } from './errors.js';
+import { bulkPoster, invokeAsync } from './clients.js';
+import { type Config, config } from './config.js';
+import { removeConnection } from './connection-cleanup.js';
+import { addReports, type DeliveryOutcome, type DeliveryReport, deliverUntil, emptyReport } from './delivery.js';
+import { AirwaveError, InvalidFanoutBatchError } from './errors.js';
 import {
-  CLEANUP_BUDGET_MS,
-  CLEANUP_CONCURRENCY,
-  DEFAULT_POST_CONCURRENCY,
-  ESTABLISHING_MAX_WAITS,
-  ESTABLISHING_RETRY_FIRST_MS,
-  ESTABLISHING_RETRY_MAX_MS,
-  POST_BACKOFF_BASE_MS,
-  POST_BACKOFF_MAX_MS,
-  POST_MAX_ATTEMPTS,
+  API_GATEWAY_FRAME_BYTES,
+  CHANNEL_NAME_PATTERN,
+  FANOUT_MAX_HOPS,
+  INLINE_DELIVERY_BUDGET_MS,
+  INLINE_POST_ATTEMPTS,
+  MAX_POST_CONCURRENCY,
 } from './limits.js';
-import { logger } from './observability.js';
-import type { Poster, PostOutcome } from './poster.js';
+import { logger, metrics } from './observability.js';
+import { createPacer } from './pacer.js';
+import { subscriberPages } from './store.js';
+import { assertSafeJson } from './validate.js';
 
-export interface DeliveryReport {
-  /** Posts that API Gateway accepted. */
-  delivered: number;
-  /** Connections that were gone (410); their rows were deleted. */
-  gone: number;
-  /** Subscribers not delivered by this call (its retries spent or its deadline passed): the remainder's size. */
-  failed: number;
-  /** 429 answers that were retried. */
-  throttled: number;
+/** What a publisher hands to the fan-out worker (the worker's event). */
+export interface FanoutBatch {
+  channel: string;
+  /** The delivery frame, exactly as posted. */
+  frame: string;
+  ids: string[];
+  ratePerSecond: number;
+  burst: number;
+  /** Hand-offs before this one: 0 (or absent) for a publisher's batch, up to FANOUT_MAX_HOPS for a remainder. */
+  hop?: number;
+  /** Set on the last hand-off: these ids stay undelivered; the worker throws so they reach the dead-letter queue. */
+  undelivered?: boolean;
 }
 
-export interface DeliveryOptions {
-  /**
-   * Required, no default: the caller says which poster (the fan-out passes clients.ts'
-   * `bulkPoster()`), so the SDK's slower client can never end up on a path by omission.
-   */
-  poster: Poster;
-  /** Posts in flight at once. */
-  concurrency?: number;
-  /** A connection not to deliver to (the sender of a sendmessage). */
-  exclude?: string;
-  /** Called before each post; a pacer resolves it when the rate budget allows one more. */
-  pace?: () => Promise<void>;
-  /**
-   * What to do with a gone connection (410): the fan-out passes shared/connection-cleanup.ts
-   * `removeConnection`, presence events their own; a benchmark whose ids are all live, nothing.
-   * Required: a silent default would import the cleanup, and with it presence, into this module.
-   */
-  onGone: (connectionId: string) => Promise<unknown>;
-  /** Whether a connection that answered 410 may still be completing its handshake (default: its row says it connected < 30 s ago). */
-  isEstablishing?: (connectionId: string) => Promise<boolean>;
-  /** Backoff sleep (tests replace it). */
-  sleep?: (ms: number) => Promise<void>;
-  /** Epoch ms after which no post starts: what is left is returned as the remainder (default: none). */
-  deadline?: number;
-  /** Posts to one subscriber in this call, 429s and failures together (default POST_MAX_ATTEMPTS). */
-  maxAttempts?: number;
-  /** Clock in epoch ms (default Date.now). */
-  now?: () => number;
-}
-
-const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const RETRY_FAILED_ATTEMPTS = 3;
-
-/** Full-jitter exponential backoff: uniform in [0, min(max, base * 2^attempt)). */
-export function backoffMs(attempt: number, base = POST_BACKOFF_BASE_MS, max = POST_BACKOFF_MAX_MS, random = Math.random): number {
-  return Math.floor(random() * Math.min(max, base * 2 ** attempt));
-}
-
-export const emptyReport = (): DeliveryReport => ({ delivered: 0, gone: 0, failed: 0, throttled: 0 });
-
-export function addReports(a: DeliveryReport, b: DeliveryReport): DeliveryReport {
-  return { delivered: a.delivered + b.delivered, gone: a.gone + b.gone, failed: a.failed + b.failed, throttled: a.throttled + b.throttled };
-}
-
-/** What became of a delivery: the counts, and the ids still owed the frame. */
-export interface DeliveryOutcome {
-  report: DeliveryReport;
-  /**
-   * Ids neither delivered nor gone: their retries in this call are spent, or the deadline came
-   * before they were posted (again). Exactly the ids a next attempt must cover, each once.
-   */
-  remainder: string[];
-}
-
-/** Posts `data` to every connection id the pages yield (one call's retries; see {@link deliverUntil}). */
-export async function deliver(
-  pages: AsyncIterable<string[]> | Iterable<string[]>,
-  data: string,
-  options: DeliveryOptions,
-): Promise<DeliveryReport> {
-  return (await deliverUntil(pages, data, options)).report;
-}
-
-/** A subscriber waiting for its next attempt. */
-interface Pending {
-  id: string;
-  /** Epoch ms before which it is not posted again. */
-  at: number;
-  /** Posts answered 429 or failed so far (a 410 during the handshake does not count). */
-  attempts: number;
-  failures: number;
-  handshakeWaits: number;
+export interface FanoutReport extends DeliveryReport {
+  subscribers: number;
+  /** Batches handed to workers (their deliveries are counted in the workers' metrics). */
+  dispatched: number;
+  /** Subscribers this call could not deliver and handed to a worker to retry (not counted as failed). */
+  handedOn: number;
 }
 
 /**
- * Posts `data` to every connection id the pages yield, and reports which ids are still owed it.
- *
- * Retries never hold a post slot while they back off: a post answered 429 (the account throttle,
- * or that client's buffer full) or failed (5xx, reset, timeout) is put back in a queue ordered by
- * its next allowed time, and the slot takes the next subscriber. Fresh subscribers go before
- * retries, so a few clients that stopped reading do not delay everyone else's first delivery.
- * Each id gets at most `maxAttempts` posts in this call (a few if they fail outright); after
- * that, or once `deadline` has passed, it is returned in `remainder` instead of being posted
- * again: the caller hands the remainder on (shared/distribute.ts) or counts it as failed.
- *
- * Gone connections' rows are deleted after every post is done, never while posts wait.
+ * A connection id as a worker accepts it: API Gateway's are 16 characters of standard base64
+ * (`L0SM9cOFvHcCIhw=`); this allows both base64 alphabets and some room, and nothing that could
+ * change the @connections path (`/` is escaped, but `.`, `%` and control characters are out).
  */
-export async function deliverUntil(
-  pages: AsyncIterable<string[]> | Iterable<string[]>,
-  data: string,
-  options: DeliveryOptions,
-): Promise<DeliveryOutcome> {
-  const poster = options.poster;
-  const sleep = options.sleep ?? defaultSleep;
-  const now = options.now ?? Date.now;
-  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? POST_MAX_ATTEMPTS);
-  const onGone = options.onGone;
-  const establishing = options.isEstablishing ?? isEstablishing;
-  const report = emptyReport();
-  const remainder: string[] = [];
-  const goneIds: string[] = [];
-  const iterator = (Symbol.asyncIterator in pages ? pages[Symbol.asyncIterator]() : pages[Symbol.iterator]()) as
-    | AsyncIterator<string[]>
-    | Iterator<string[]>;
-
-  // Shared queue fed one page at a time, so memory holds one page, not the whole channel.
-  let queue: string[] = [];
-  let head = 0;
-  let exhausted = false;
-  let refill: Promise<void> | undefined;
-  async function nextId(): Promise<string | undefined> {
-    while (head >= queue.length) {
-      if (exhausted) return undefined;
-      refill ??= Promise.resolve(iterator.next()).then((r) => {
-        if (r.done) exhausted = true;
-        else {
-          queue = r.value;
-          head = 0;
-        }
-        refill = undefined;
-      });
-      await refill;
-    }
-    return queue[head++];
-  }
-
-  // Retries, earliest first (a binary heap on `at`).
-  const retries: Pending[] = [];
-  function pushRetry(item: Pending): void {
-    retries.push(item);
-    for (let i = retries.length - 1; i > 0; ) {
-      const parent = (i - 1) >> 1;
-      if (retries[parent].at <= retries[i].at) break;
-      [retries[parent], retries[i]] = [retries[i], retries[parent]];
-      i = parent;
-    }
-  }
-  function popRetry(): Pending | undefined {
-    const top = retries[0];
-    const last = retries.pop();
-    if (retries.length > 0 && last !== undefined) {
-      retries[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let min = i;
-        if (l < retries.length && retries[l].at < retries[min].at) min = l;
-        if (r < retries.length && retries[r].at < retries[min].at) min = r;
-        if (min === i) break;
-        [retries[min], retries[i]] = [retries[i], retries[min]];
-        i = min;
-      }
-    }
-    return top;
-  }
-
-  // Workers with nothing to post wait here while others' posts may still put retries back.
-  let inFlight = 0;
-  let idle: Array<() => void> = [];
-  function wake(): void {
-    if (idle.length === 0) return; // the common case: no allocation per post
-    const waiting = idle;
-    idle = [];
-    for (const resolve of waiting) resolve();
-  }
-
-  /** One post to `item.id`; a retry goes back to the queue, never sleeps here. */
-  async function attempt(item: Pending): Promise<void> {
-    if (options.pace) await options.pace();
-    const outcome: PostOutcome = await poster.post(item.id, data);
-    if (outcome === 'ok') {
-      report.delivered++;
-      return;
-    }
-    if (outcome === 'gone') {
-      // A connection whose row cannot be read is not proven gone: retried like a failure, and
-      // never cleaned up on a guess (that would unsubscribe a connection about to go live).
-      const young = await establishing(item.id).catch((error) => {
-        logger.warn('could not read the connection row of a gone connection', { connectionId: item.id, error: (error as Error).name });
-        return undefined;
-      });
-      if (young === true && item.handshakeWaits < ESTABLISHING_MAX_WAITS) {
-        const wait = Math.min(ESTABLISHING_RETRY_MAX_MS, ESTABLISHING_RETRY_FIRST_MS * 2 ** item.handshakeWaits++);
-        item.at = now() + wait;
-        pushRetry(item);
-        return;
-      }
-      if (young === false) {
-        report.gone++;
-        goneIds.push(item.id);
-        return;
-      }
-      // Still "establishing" after every wait (a `$connect` that failed after writing its rows),
-      // or unreadable: handed on with the remainder, so a later hop decides once the row is old.
-      item.failures++;
-    } else if (outcome === 'throttled') report.throttled++;
-    else item.failures++;
-    item.attempts++;
-    if (item.attempts >= maxAttempts || item.failures >= RETRY_FAILED_ATTEMPTS) {
-      remainder.push(item.id);
-      return;
-    }
-    item.at = now() + backoffMs(item.attempts - 1);
-    pushRetry(item);
-  }
-
-  async function work(): Promise<void> {
-    for (;;) {
-      let item: Pending | undefined;
-      const id = await nextId();
-      if (id !== undefined) {
-        if (id === options.exclude) continue;
-        item = { id, at: 0, attempts: 0, failures: 0, handshakeWaits: 0 };
-      } else if (retries.length > 0) {
-        item = popRetry() as Pending;
-        const wait = item.at - now();
-        if (item.at >= deadline) {
-          remainder.push(item.id);
-          continue;
-        }
-        if (wait > 0) {
-          inFlight++;
-          await sleep(wait);
-          inFlight--;
-        }
-      } else if (inFlight > 0) {
-        await new Promise<void>((resolve) => idle.push(resolve));
-        continue;
-      } else {
-        wake();
-        return;
-      }
-      if (now() >= deadline) {
-        remainder.push(item.id);
-        continue;
-      }
-      inFlight++;
-      try {
-        await attempt(item);
-      } finally {
-        inFlight--;
-        wake();
-      }
-    }
-  }
-
-  const workers = Array.from({ length: Math.max(1, options.concurrency ?? DEFAULT_POST_CONCURRENCY) }, work);
-  try {
-    await Promise.all(workers);
-  } catch (error) {
-    throw new FanoutError('delivery aborted', { cause: error });
-  } finally {
-    // After delivery, not beside it: a publish after lost $disconnects must not wait on deletes.
-    await removeGone(goneIds, onGone, now() + CLEANUP_BUDGET_MS, now);
-  }
-  report.failed = remainder.length;
-  if (remainder.length > 0) logger.warn('posts not delivered in this call', { count: remainder.length, throttled: report.throttled });
-  return { report, remainder };
-}
+export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9+/_-]{1,64}={0,2}$/;
+/** A message id as shared/publish.ts makes it: 12 random bytes in base64url. */
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{16}$/;
+/** The fields of a delivery frame (shared/protocol.ts messageFrameText, with the seq publish always sets). */
+const MESSAGE_FRAME_KEYS = ['channel', 'id', 'message', 'seq', 'type'];
 
 /**
- * Deletes the rows of gone connections, CLEANUP_CONCURRENCY at a time, starting none after
- * `until`: the rows left carry a TTL, and the next publish's 410 finds them again. A failure is
- * logged, never thrown.
+ * The fan-out worker's event, checked against what a publisher sends (`fanOut` above), because
+ * anyone who may invoke the worker could otherwise post any text to any ids at any rate:
+ * - `channel` a valid channel name;
+ * - `frame` a delivery frame exactly as `messageFrameText` builds it for that channel (type
+ *   `message`, a 16-character id, a positive integer seq, no other field), at most one API
+ *   Gateway frame (32 KB: a post costs one billed message per 32 KB);
+ * - `ids` 1 to FanoutBatchSize distinct connection ids;
+ * - `ratePerSecond` and `burst` positive numbers, clamped to PostRateLimit / PostBurstLimit (a
+ *   share is never above them, so clamping changes nothing for a real batch).
+ * Throws InvalidFanoutBatchError, before anything is posted, otherwise. Still not an
+ * authentication: a caller allowed to invoke the worker can send a well-formed message, to at most
+ * one batch of ids, paced; IAM (only the publishing functions may invoke it) is what stops that.
  */
-async function removeGone(
-  ids: string[],
-  onGone: (connectionId: string) => Promise<unknown>,
-  until: number,
-  now: () => number,
-): Promise<void> {
-  let next = 0;
-  const one = async (): Promise<void> => {
-    for (let i = next++; i < ids.length; i = next++) {
-      if (now() >= until) {
-        // The first worker to notice logs once; the others then find nothing left to take.
-        if (next <= ids.length) logger.warn('cleanup budget spent; rows left to their TTL', { left: ids.length - i });
-        next = ids.length + 1;
-        return;
-      }
-      await onGone(ids[i]).catch((error) =>
-        logger.warn('cleanup of gone connection failed', { connectionId: ids[i], error: (error as Error).name }),
-      );
-    }
+export function parseFanoutBatch(
+  event: unknown,
+  settings: Pick<Config, 'fanoutBatchSize' | 'postRateLimit' | 'postBurstLimit'> = config(),
+): FanoutBatch {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) refuse('the event is not a fan-out batch object');
+  const { channel, frame, ids, ratePerSecond, burst, hop, undelivered } = event as Record<string, unknown>;
+  if (typeof channel !== 'string' || !CHANNEL_NAME_PATTERN.test(channel)) refuse('"channel" is not a valid channel name');
+  if (typeof frame !== 'string') refuse('"frame" is not a string');
+  if (Buffer.byteLength(frame) > API_GATEWAY_FRAME_BYTES) refuse(`"frame" is larger than ${API_GATEWAY_FRAME_BYTES} bytes`);
+  assertDeliveryFrame(frame, channel);
+  if (!Array.isArray(ids) || ids.length === 0) refuse('"ids" is not a non-empty array');
+  if (ids.length > settings.fanoutBatchSize) refuse(`"ids" holds more than FanoutBatchSize (${settings.fanoutBatchSize}) ids`);
+  for (const id of ids)
+    if (typeof id !== 'string' || !CONNECTION_ID_PATTERN.test(id)) refuse('"ids" holds a value that is not a connection id');
+  // A repeated id would post the same frame to one client over and over.
+  if (new Set(ids).size !== ids.length) refuse('"ids" holds the same id twice');
+  if (typeof ratePerSecond !== 'number' || !(ratePerSecond > 0)) refuse('"ratePerSecond" is not a positive number');
+  if (typeof burst !== 'number' || !(burst > 0)) refuse('"burst" is not a positive number');
+  // The hop counter bounds the hand-off chain: a larger one would never end in the dead-letter queue.
+  if (hop !== undefined && (typeof hop !== 'number' || !Number.isInteger(hop) || hop < 0 || hop > FANOUT_MAX_HOPS))
+    refuse(`"hop" is not an integer from 0 to ${FANOUT_MAX_HOPS}`);
+  if (undelivered !== undefined && undelivered !== true) refuse('"undelivered" is not true');
+  return {
+    channel,
+    frame,
+    ids: ids as string[],
+    ratePerSecond: Math.min(ratePerSecond, settings.postRateLimit),
+    burst: Math.max(1, Math.floor(Math.min(burst, settings.postBurstLimit))),
+    hop: (hop as number | undefined) ?? 0,
+    ...(undelivered ? { undelivered: true } : {}),
   };
-  await Promise.all(Array.from({ length: Math.min(CLEANUP_CONCURRENCY, ids.length) }, one));
+}
+
+function refuse(message: string): never {
+  throw new InvalidFanoutBatchError(message);
+}
+
+/** Throws InvalidFanoutBatchError unless `frame` is a delivery frame for `channel` as the publisher builds it. */
+function assertDeliveryFrame(frame: string, channel: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(frame);
+    assertSafeJson(parsed);
+  } catch (error) {
+    refuse(error instanceof AirwaveError ? `"frame": ${error.message}` : '"frame" is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) refuse('"frame" is not a JSON object');
+  const f = parsed as Record<string, unknown>;
+  if (Object.keys(f).sort().join() !== MESSAGE_FRAME_KEYS.join())
+    refuse(`"frame" must have exactly the fields ${MESSAGE_FRAME_KEYS.join(', ')}`);
+  if (f.type !== 'message') refuse('"frame" is not a message frame');
+  if (f.channel !== channel) refuse('"frame" is for another channel than the batch');
+  if (typeof f.id !== 'string' || !MESSAGE_ID_PATTERN.test(f.id)) refuse('"frame" has no valid message id');
+  if (typeof f.seq !== 'number' || !Number.isSafeInteger(f.seq) || f.seq < 1) refuse('"frame" has no valid seq');
+}
+
+/** Posts in flight for a paced batch: enough to keep `rate` busy at ~50 ms per post. */
+export function concurrencyFor(ratePerSecond: number): number {
+  return Math.min(MAX_POST_CONCURRENCY, Math.max(16, Math.ceil(ratePerSecond * 0.05)));
+}
+
+/** Splits ids into batches of at most `size`. */
+export function toBatches(ids: string[], size: number): string[][] {
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += size) batches.push(ids.slice(i, i + size));
+  return batches;
+}
+
+/** Limits of one delivery call; see {@link deliverBatch}. */
+export interface BatchLimits {
+  /** Epoch ms after which no post starts (default: none). */
+  deadline?: number;
+  /** Posts to one subscriber in this call (default POST_MAX_ATTEMPTS). */
+  maxAttempts?: number;
+}
+
+/** Delivers one batch, paced to its share of the throttle (used inline and by the worker); returns what is left. */
+export async function deliverBatch(batch: FanoutBatch, limits: BatchLimits = {}): Promise<DeliveryOutcome> {
+  return deliverUntil([batch.ids], batch.frame, {
+    poster: bulkPoster(),
+    pace: createPacer({ ratePerSecond: batch.ratePerSecond, burst: batch.burst }),
+    concurrency: concurrencyFor(batch.ratePerSecond),
+    onGone: removeConnection,
+    ...limits,
+  });
+}
+
+/** Where a remainder went: to workers for another try, to the dead-letter queue, or nowhere (counted failed). */
+export type HandOff = 'retrying' | 'dead-letter' | 'lost';
+
+/**
+ * Hands `remainder` (ids of `batch` still owed its frame) to fresh worker invocations, at most
+ * FanoutBatchSize ids each, with `hop` + 1; past FANOUT_MAX_HOPS, as one `undelivered` event per
+ * batch for the dead-letter queue, and counted in UndeliveredPosts. Returns 'lost' (and logs
+ * at ERROR) only when no worker is configured or an invoke failed: the caller counts those as
+ * failed. Never throws.
+ */
+export async function handOn(batch: FanoutBatch, remainder: string[]): Promise<HandOff> {
+  const { fanoutFunction, fanoutBatchSize } = config();
+  const hop = (batch.hop ?? 0) + 1;
+  const last = hop > FANOUT_MAX_HOPS;
+  if (!fanoutFunction) {
+    logger.error('posts not delivered and no fan-out worker to retry them', { channel: batch.channel, count: remainder.length });
+    metrics.addMetric('UndeliveredPosts', 'Count', remainder.length);
+    return 'lost';
+  }
+  const next = (ids: string[]): FanoutBatch => {
+    const { undelivered: _, ...rest } = batch;
+    return last ? { ...rest, ids, hop: FANOUT_MAX_HOPS, undelivered: true } : { ...rest, ids, hop };
+  };
+  const results = await Promise.all(
+    toBatches(remainder, fanoutBatchSize).map((ids) =>
+      invokeAsync(fanoutFunction, next(ids)).then(
+        () => 0,
+        (error) => {
+          logger.error('could not hand undelivered posts to a fan-out worker', {
+            channel: batch.channel,
+            count: ids.length,
+            error: (error as Error).name,
+          });
+          return ids.length;
+        },
+      ),
+    ),
+  );
+  const lost = results.reduce((a, b) => a + b, 0);
+  // Undelivered: all of the last hop's remainder (queued or not), and whatever could not be handed on.
+  metrics.addMetric('UndeliveredPosts', 'Count', last ? remainder.length : lost);
+  if (!last) metrics.addMetric('HandedOnPosts', 'Count', remainder.length - lost);
+  if (lost > 0) return 'lost';
+  if (last)
+    logger.warn('posts still undelivered after every retry; sent to the dead-letter queue', {
+      channel: batch.channel,
+      count: remainder.length,
+      hop,
+    });
+  return last ? 'dead-letter' : 'retrying';
+}
+
+/** Reads every subscriber id of a channel (all shards, every page), minus `exclude`. */
+export async function collectSubscribers(channel: string, exclude?: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of subscriberPages(channel)) for (const id of page) if (id !== exclude) ids.push(id);
+  return ids;
+}
+
+/**
+ * Sends `frame` to every subscriber of `channel` except `exclude`. The publisher's own posts
+ * run under INLINE_DELIVERY_BUDGET_MS and, with a worker to hand to, INLINE_POST_ATTEMPTS per
+ * subscriber: a subscriber that is throttled or not reading is retried by a worker, so the
+ * sender's receipt does not wait for the slowest subscriber.
+ */
+export async function fanOut(channel: string, frame: string, exclude?: string): Promise<FanoutReport> {
+  const { postRateLimit, postBurstLimit, fanoutBatchSize, fanoutFunction } = config();
+  const ids = await collectSubscribers(channel, exclude);
+  if (ids.length === 0) return { ...emptyReport(), subscribers: 0, dispatched: 0, handedOn: 0 };
+  const share = (n: number) => ({
+    ratePerSecond: (postRateLimit * n) / ids.length,
+    burst: Math.max(1, Math.floor((postBurstLimit * n) / ids.length)),
+  });
+  const batches = toBatches(ids, fanoutBatchSize).map((b) => ({ channel, frame, ids: b, ...share(b.length) }));
+  const limits: BatchLimits = {
+    deadline: Date.now() + INLINE_DELIVERY_BUDGET_MS,
+    maxAttempts: fanoutFunction ? INLINE_POST_ATTEMPTS : undefined,
+  };
+  let mine: FanoutBatch[];
+  let dispatched = 0;
+  if (batches.length === 1 || !fanoutFunction) mine = [{ channel, frame, ids, ratePerSecond: postRateLimit, burst: postBurstLimit }];
+  else {
+    // Hand off every batch but the first; a batch whose invoke fails is delivered here instead.
+    const [own, ...rest] = batches;
+    const refused: FanoutBatch[] = [];
+    await Promise.all(
+      rest.map((batch) =>
+        invokeAsync(fanoutFunction, batch).catch((error) => {
+          logger.warn('fan-out worker invoke failed; delivering the batch inline', { error: (error as Error).name });
+          refused.push(batch);
+        }),
+      ),
+    );
+    mine = [own, ...refused];
+    dispatched = rest.length - refused.length;
+  }
+  // Refused batches run beside the publisher's own, each at its own share, so the sum of the
+  // shares (and so the finish time) is the same as if the workers had taken them.
+  const outcomes = await Promise.all(mine.map((batch) => deliverBatch(batch, limits)));
+  const report = outcomes.map((o) => o.report).reduce(addReports);
+  let handedOn = 0;
+  for (const [i, { remainder }] of outcomes.entries()) {
+    if (remainder.length === 0) continue;
+    if ((await handOn(mine[i], remainder)) === 'retrying') {
+      handedOn += remainder.length;
+      report.failed -= remainder.length;
+    }
+  }
+  return { ...report, subscribers: ids.length, dispatched, handedOn };
 }

@@ -4,7 +4,7 @@
  * for a caller that posts to a single connection in order and must answer its client in time
  * (the replay). The backoff is the fan-out's own `backoffMs`, sized to the account throttle.
  */
-import { backoffMs } from './fanout.js';
+import { backoffMs } from './delivery.js';
 import { POST_MAX_ATTEMPTS } from './limits.js';
 import type { Poster, PostOutcome } from './poster.js';
 

@@ -37,15 +37,15 @@ import { spend } from './budgets.js';
 import { bulkPoster, documentClient } from './clients.js';
 import { config } from './config.js';
 import { deleteConnectionRows, type Membership } from './connection-store.js';
+import { deliverUntil } from './delivery.js';
 import { PresenceRefusedError } from './errors.js';
-import { deliverUntil } from './fanout.js';
 import type { RouteContext } from './handler.js';
-import { CONNECTION_SORT_KEY, connectionKey, connectionTtl, subscriptionSortKey } from './keys.js';
 import { CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
 import { logger } from './observability.js';
 import { assertCanJoin } from './policy.js';
 import { isPresenceChannel, presenceSettings } from './presence-settings.js';
 import { membersFrame, type PresenceMember, presenceFrameText, type ServerFrame } from './protocol.js';
+import { CONNECTION_SORT_KEY, connectionKey, connectionTtl, subscriptionSortKey } from './table-keys.js';
 import { assertChannel } from './validate.js';
 
 /**

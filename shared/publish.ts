@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { config } from './config.js';
 import { GRACE_MS, UnavailableError, withGrace } from './deadline.js';
-import { type FanoutReport, fanOut } from './distribute.js';
+import { type FanoutReport, fanOut } from './fanout.js';
 import { logger, metrics } from './observability.js';
 import { messageFrameText } from './protocol.js';
 import { appendHistory, markSkipped, nextSequence } from './store.js';

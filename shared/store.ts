@@ -8,6 +8,7 @@ import { BatchWriteCommand, PutCommand, QueryCommand, type QueryCommandInput, Up
 import { documentClient } from './clients.js';
 import { config } from './config.js';
 import { StoreWriteError } from './errors.js';
+import { BATCH_WRITE_MAX_ATTEMPTS, BATCH_WRITE_MAX_ITEMS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
 import {
   channelShardKey,
   connectionIdFromKey,
@@ -18,8 +19,7 @@ import {
   sequenceKey,
   shardOf,
   subscriptionSortKey,
-} from './keys.js';
-import { BATCH_WRITE_MAX_ATTEMPTS, BATCH_WRITE_MAX_ITEMS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
+} from './table-keys.js';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -3,14 +3,14 @@
  * - {@link publishThroughFunction}: what production does. PublishFunction is invoked through the
  *   stack's Lambda Invoke API; it reads the subscribers, posts its own batch and hands the rest
  *   to FanoutFunction. All of that runs inside the stack's process.
- * - {@link postFromHere}: a poster (the SDK's or ours) driven by shared/fanout.ts `deliver` from
+ * - {@link postFromHere}: a poster (the SDK's or ours) driven by shared/delivery.ts `deliver` from
  *   this process against the stack's @connections endpoint, so `process.cpuUsage()` deltas are
  *   the CPU of that poster alone.
  *
  * Either way the stack's per-connection counters then say whether every subscriber got the
  * frame exactly once.
  */
-import { type DeliveryReport, deliver } from '../../shared/fanout.js';
+import { type DeliveryReport, deliver } from '../../shared/delivery.js';
 import type { Pacer } from '../../shared/pacer.js';
 import type { Poster } from '../../shared/poster.js';
 import { checkDeliveries, type DeliveryCheck, getStats, invokeFunction, type LocalStats, resetStats } from './control.js';
@@ -169,7 +169,7 @@ export interface DirectOptions {
   pace?: Pacer;
 }
 
-/** Posts `frame` to every id from this process with shared/fanout.ts `deliver`; times it and counts this process's CPU. */
+/** Posts `frame` to every id from this process with shared/delivery.ts `deliver`; times it and counts this process's CPU. */
 export async function postFromHere(
   stack: StackProcess,
   ids: readonly string[],

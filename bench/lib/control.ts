@@ -3,7 +3,7 @@
  * (plain fetch: no SDK in the measuring process's hot path).
  */
 
-import type { ConnectionsApiStats } from '../../local/connections-api.js';
+import type { ConnectionsApiStats } from '../../local/apigateway/connections-api.js';
 
 /** `GET /_local/stats`, the fields the benchmarks read. */
 export interface LocalStats {

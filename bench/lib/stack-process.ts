@@ -1,5 +1,5 @@
 /**
- * The local stack in its own process, for benchmarks: `node --import tsx local/cli.ts` (what
+ * The local stack in its own process, for benchmarks: `node --import tsx local/cli/main.ts` (what
  * `npm run dev` runs, without npx's and tsx's wrapper processes, so the pid we hold is the
  * stack itself: `ps` measures it and SIGTERM reaches it). A stack in another process keeps the
  * benchmark's own `process.cpuUsage()` about what the benchmark does, not what the stack does.
@@ -31,7 +31,7 @@ const IDLE_CPU_SHARE = 0.1;
 const IDLE_WINDOW_MS = 1_000;
 const IDLE_MAX_WAIT_MS = 120_000;
 
-/** Options of {@link startStackProcess}; they become `local/cli.ts` flags. */
+/** Options of {@link startStackProcess}; they become `local/cli/main.ts` flags. */
 export interface StackProcessOptions {
   postLatencyMs?: number;
   throttleRps?: number;
@@ -81,7 +81,7 @@ export interface StackProcess {
   stop(): Promise<void>;
 }
 
-/** The `local/cli.ts` arguments for `options`. */
+/** The `local/cli/main.ts` arguments for `options`. */
 export function stackArgs(options: StackProcessOptions): string[] {
   const args = ['--port', '0'];
   if (options.postLatencyMs !== undefined) args.push('--post-latency-ms', String(options.postLatencyMs));
@@ -103,7 +103,7 @@ export function parseReadyLine(line: string): string | undefined {
 export async function startStackProcess(options: StackProcessOptions = {}): Promise<StackProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', 'local/cli.ts', ...stackArgs(options)],
+    [...(options.nodeArgs ?? []), '--import', 'tsx', 'local/cli/main.ts', ...stackArgs(options)],
     {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

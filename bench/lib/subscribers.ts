@@ -9,8 +9,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, resetClients } from '../../shared/clients.js';
 import { config, resetConfig } from '../../shared/config.js';
-import { shardOf } from '../../shared/keys.js';
 import { batchWrite, subscriberQuery, subscriptionItem } from '../../shared/store.js';
+import { shardOf } from '../../shared/table-keys.js';
 
 /** BatchWriteItem calls in flight while seeding (dynalite serves them from one thread). */
 const WRITE_LANES = 8;

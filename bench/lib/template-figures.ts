@@ -5,7 +5,7 @@
  * Nothing here repeats a number of the template, so a changed default changes every reader.
  */
 import { fileURLToPath } from 'node:url';
-import { loadTemplate, type Template } from '../../local/template.js';
+import { loadTemplate, type Template } from '../../local/cloudformation/template.js';
 
 export const TEMPLATE_PATH = fileURLToPath(new URL('../../template.yaml', import.meta.url));
 

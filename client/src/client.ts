@@ -5,7 +5,7 @@
  * ever sees events and settled promises, never an exception it did not cause synchronously.
  */
 import { backoffDelay } from './backoff.js';
-import * as D from './defaults.js';
+import * as DEFAULTS from './defaults.js';
 import { Emitter } from './emitter.js';
 import { parseServiceFrame, type ServiceFrame, seqOf, serviceFrame, str } from './frames.js';
 import { Heartbeat } from './heartbeat.js';
@@ -54,7 +54,7 @@ const REFUSED_MEMBERS = ['not_joined', 'not_presence_channel'];
 
 /** Throws a TypeError unless `channel` is a name the service accepts (saves a billed refusal). */
 export function assertChannelName(channel: string): void {
-  if (typeof channel !== 'string' || !D.CHANNEL_NAME_PATTERN.test(channel))
+  if (typeof channel !== 'string' || !DEFAULTS.CHANNEL_NAME_PATTERN.test(channel))
     throw new TypeError(`invalid channel name: ${String(channel).slice(0, 140)}`);
 }
 
@@ -88,7 +88,7 @@ export class Client implements AirwaveClient {
   /** `sendmessage` frames waiting for an open link (offline, or mid roll-over). */
   private readonly outbox: Frame[] = [];
   private readonly Ws: WebSocketConstructor;
-  private readonly t: Timers;
+  private readonly clock: Timers;
   private current?: Link;
   /** The replacement link while rolling over. */
   private next?: Link;
@@ -98,27 +98,27 @@ export class Client implements AirwaveClient {
   private refs = 0;
   /** Bumped by every connect attempt, reconnect() and close(): a token that arrives late is dropped. */
   private dial = 0;
-  private readonly timers: Partial<Record<TimerName, unknown>> = {};
+  private readonly armed: Partial<Record<TimerName, unknown>> = {};
   private unlisten?: () => void;
 
   constructor(
     private readonly url: string,
-    private readonly o: ConnectOptions = {},
+    private readonly options: ConnectOptions = {},
   ) {
-    const Ws = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const Ws = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ws) throw new TypeError('no WebSocket implementation: pass { WebSocket } (in Node 20: the "ws" package)');
     this.Ws = Ws;
-    this.t = o.timers ?? globalTimers;
+    this.clock = this.options.timers ?? globalTimers;
     const clock = {
-      now: () => this.t.now(),
+      now: () => this.clock.now(),
       later: (ms: number, callback: () => void) => this.later(ms, callback),
-      cancel: (h: unknown) => this.t.clearTimeout(h),
+      cancel: (h: unknown) => this.clock.clearTimeout(h),
     };
     this.heartbeat = new Heartbeat(
       clock,
-      o.heartbeatIdleMs ?? D.HEARTBEAT_IDLE_MS,
-      o.pongTimeoutMs ?? D.PONG_TIMEOUT_MS,
-      o.probeAfterMs ?? D.PROBE_AFTER_MS,
+      this.options.heartbeatIdleMs ?? DEFAULTS.HEARTBEAT_IDLE_MS,
+      this.options.pongTimeoutMs ?? DEFAULTS.PONG_TIMEOUT_MS,
+      this.options.probeAfterMs ?? DEFAULTS.PROBE_AFTER_MS,
     );
     this.repairs = new Repairs(
       {
@@ -126,12 +126,12 @@ export class Client implements AirwaveClient {
         current: (channel) => this.seqs.get(channel),
         rejoin: (seq) => this.current?.open === true && this.sendJoin(this.current, seq),
       },
-      o.holeTimeoutMs,
-      o.joinAckTimeoutMs,
+      this.options.holeTimeoutMs,
+      this.options.joinAckTimeoutMs,
     );
     // A malformed URL is a programming error: say so now rather than retry it forever.
     new URL(url);
-    for (const channel of o.channels ?? []) {
+    for (const channel of this.options.channels ?? []) {
       assertChannelName(channel);
       this.track(channel);
     }
@@ -232,7 +232,7 @@ export class Client implements AirwaveClient {
     if (link) this.lose(link);
     this.stop('rolloverAck');
     for (const l of [link, this.next]) {
-      this.t.clearTimeout(l?.connectTimer);
+      this.clock.clearTimeout(l?.connectTimer);
       l?.discard();
     }
     this.next = undefined;
@@ -243,19 +243,19 @@ export class Client implements AirwaveClient {
   close(): void {
     if (this.state === 'closed') return;
     this.dial++;
-    for (const name of Object.keys(this.timers) as TimerName[]) this.stop(name);
+    for (const name of Object.keys(this.armed) as TimerName[]) this.stop(name);
     this.heartbeat.stop();
     this.repairs.clearAll();
     this.unlisten?.();
     for (const link of [this.current, this.next]) {
-      this.t.clearTimeout(link?.connectTimer);
+      this.clock.clearTimeout(link?.connectTimer);
       link?.discard();
     }
     this.current = this.next = undefined;
     // Pending promises are rejected quietly: the app asked for the close, no `error` event.
     const closed = { code: 'closed', message: 'closed' };
     for (const [ref, send] of this.sends) {
-      this.t.clearTimeout(send.timer);
+      this.clock.clearTimeout(send.timer);
       send.settle[1](failure({ ...closed, channel: send.channel, ref }));
     }
     this.sends.clear();
@@ -275,7 +275,7 @@ export class Client implements AirwaveClient {
       this.emitter.emit('error', { code: 'token_failed', message: 'token function failed', cause });
       this.retry(rollover);
     };
-    const token = this.o.token;
+    const token = this.options.token;
     if (typeof token !== 'function') {
       this.openWith(token, rollover);
       return;
@@ -291,7 +291,7 @@ export class Client implements AirwaveClient {
     if (typeof value !== 'object') this.openWith(value, rollover);
     else
       value.then(
-        (t) => dial === this.dial && this.guard(() => this.openWith(t, rollover)),
+        (token) => dial === this.dial && this.guard(() => this.openWith(token, rollover)),
         (cause) => dial === this.dial && this.guard(() => fail(cause)),
       );
   }
@@ -300,17 +300,17 @@ export class Client implements AirwaveClient {
     try {
       const link = new Link(
         this.Ws,
-        linkAddress(this.url, token, this.o.tokenIn ?? 'protocol'),
+        linkAddress(this.url, token, this.options.tokenIn ?? 'protocol'),
         {
-          opened: (l) => this.guard(() => this.onOpen(l)),
-          frame: (l, text) => this.guard(() => this.onFrame(l, text)),
-          closed: (l) => this.guard(() => this.onClosed(l)),
+          opened: (link) => this.guard(() => this.onOpen(link)),
+          frame: (link, text) => this.guard(() => this.onFrame(link, text)),
+          closed: (link) => this.guard(() => this.onClosed(link)),
         },
-        this.t.now,
+        this.clock.now,
       );
       if (rollover) this.next = link;
       else this.current = link;
-      link.connectTimer = this.later(this.o.connectTimeoutMs ?? D.CONNECT_TIMEOUT_MS, () => link.close());
+      link.connectTimer = this.later(this.options.connectTimeoutMs ?? DEFAULTS.CONNECT_TIMEOUT_MS, () => link.close());
     } catch (cause) {
       // A constructor that throws (a token that is not a valid subprotocol, say): report, retry.
       this.emitter.emit('error', { code: 'connect_failed', message: 'could not open a WebSocket', cause });
@@ -326,18 +326,18 @@ export class Client implements AirwaveClient {
   }
 
   private onOpen(link: Link): void {
-    this.t.clearTimeout(link.connectTimer);
+    this.clock.clearTimeout(link.connectTimer);
     this.authFailures = 0;
     // Every channel is joined with a frame, never through ?channels=: only a frame gets an ack
     // carrying the channel's seq (so a later re-join can ask for what it missed), and a refused
     // join names its channel instead of failing the whole connect.
     for (const seq of this.seqs.values()) this.sendJoin(link, seq);
     if (link === this.next) {
-      this.start('rolloverAck', this.o.rolloverAckTimeoutMs ?? D.ROLLOVER_ACK_TIMEOUT_MS, () => this.promote());
+      this.start('rolloverAck', this.options.rolloverAckTimeoutMs ?? DEFAULTS.ROLLOVER_ACK_TIMEOUT_MS, () => this.promote());
       this.maybePromote(link);
       return;
     }
-    this.start('stable', this.o.stableAfterMs ?? D.STABLE_AFTER_MS, () => {
+    this.start('stable', this.options.stableAfterMs ?? DEFAULTS.STABLE_AFTER_MS, () => {
       this.attempt = 0;
     });
     this.linkReady(link);
@@ -347,8 +347,8 @@ export class Client implements AirwaveClient {
   /** Arms the timers of the link that became current, and flushes frames queued while offline. */
   private linkReady(link: Link): void {
     this.rolloverAttempt = 0;
-    const after = this.o.rolloverAfterMs ?? D.ROLLOVER_AFTER_MS;
-    if (after > 0) this.start('rollover', Math.max(0, link.openedAt + after - this.t.now()), () => this.startRollover());
+    const after = this.options.rolloverAfterMs ?? DEFAULTS.ROLLOVER_AFTER_MS;
+    if (after > 0) this.start('rollover', Math.max(0, link.openedAt + after - this.clock.now()), () => this.startRollover());
     this.heartbeat.watch(link);
     this.flush();
   }
@@ -359,7 +359,7 @@ export class Client implements AirwaveClient {
   }
 
   private onClosed(link: Link): void {
-    this.t.clearTimeout(link.connectTimer);
+    this.clock.clearTimeout(link.connectTimer);
     if (!link.openedAt && this.refused(link)) return;
     if (link === this.next) {
       // The replacement failed: keep the old link and try again later (it still has minutes).
@@ -392,7 +392,7 @@ export class Client implements AirwaveClient {
   private refused(link: Link): boolean {
     const auth = link.status === 401 || link.status === 403;
     this.authFailures = auth ? this.authFailures + 1 : 0;
-    const limit = typeof this.o.token === 'function' ? (this.o.maxAuthFailures ?? D.MAX_AUTH_FAILURES) : 1;
+    const limit = typeof this.options.token === 'function' ? (this.options.maxAuthFailures ?? DEFAULTS.MAX_AUTH_FAILURES) : 1;
     // A refused roll-over does not stop a client whose current link still works.
     const stop = auth && this.authFailures >= limit && link !== this.next;
     const message = link.status ? `connection refused with HTTP ${link.status}` : 'connection failed';
@@ -453,7 +453,7 @@ export class Client implements AirwaveClient {
     old?.discard();
     this.linkReady(link);
     if (this.state !== 'open') {
-      this.start('stable', this.o.stableAfterMs ?? D.STABLE_AFTER_MS, () => {
+      this.start('stable', this.options.stableAfterMs ?? DEFAULTS.STABLE_AFTER_MS, () => {
         this.attempt = 0;
       });
       this.setState('open');
@@ -473,13 +473,13 @@ export class Client implements AirwaveClient {
     const link = this.current;
     if (!this.next?.open && link?.send(frame)) {
       send.link = link;
-      send.timer = this.later(this.o.sendTimeoutMs ?? D.SEND_TIMEOUT_MS, () =>
+      send.timer = this.later(this.options.sendTimeoutMs ?? DEFAULTS.SEND_TIMEOUT_MS, () =>
         this.settleSend(ref, failure({ code: 'unconfirmed', message: 'no receipt', channel: send.channel, ref })),
       );
       this.seqs.get(send.channel)?.sending(ref);
       return;
     }
-    const max = this.o.maxQueuedFrames ?? D.MAX_QUEUED_FRAMES;
+    const max = this.options.maxQueuedFrames ?? DEFAULTS.MAX_QUEUED_FRAMES;
     if (this.outbox.length < max) this.outbox.push(frame);
     else
       this.settleSend(
@@ -493,7 +493,7 @@ export class Client implements AirwaveClient {
     const send = this.sends.get(ref);
     if (!send) return;
     this.sends.delete(ref);
-    this.t.clearTimeout(send.timer);
+    this.clock.clearTimeout(send.timer);
     const channel = this.seqs.get(send.channel);
     channel?.settle(ref, seq);
     if (outcome instanceof Error) {
@@ -757,7 +757,7 @@ export class Client implements AirwaveClient {
       };
     };
     const doc = g.document;
-    if (this.o.browserEvents === false || typeof g.addEventListener !== 'function' || !doc) return;
+    if (this.options.browserEvents === false || typeof g.addEventListener !== 'function' || !doc) return;
     const wake = () =>
       this.guard(() => {
         if (doc.visibilityState === 'hidden') return;
@@ -779,25 +779,25 @@ export class Client implements AirwaveClient {
     this.emitter.emit('state', { state, previous });
   }
 
-  private base = (): number => this.o.reconnectBaseMs ?? D.RECONNECT_BASE_MS;
-  private max = (): number => this.o.reconnectMaxMs ?? D.RECONNECT_MAX_MS;
-  private random = (): (() => number) => this.o.random ?? Math.random;
+  private base = (): number => this.options.reconnectBaseMs ?? DEFAULTS.RECONNECT_BASE_MS;
+  private max = (): number => this.options.reconnectMaxMs ?? DEFAULTS.RECONNECT_MAX_MS;
+  private random = (): (() => number) => this.options.random ?? Math.random;
 
   private start(name: TimerName, ms: number, callback: () => void): void {
     this.stop(name);
-    this.timers[name] = this.later(ms, () => {
-      this.timers[name] = undefined;
+    this.armed[name] = this.later(ms, () => {
+      this.armed[name] = undefined;
       callback();
     });
   }
 
   private stop(name: TimerName): void {
-    if (this.timers[name] !== undefined) this.t.clearTimeout(this.timers[name]);
-    this.timers[name] = undefined;
+    if (this.armed[name] !== undefined) this.clock.clearTimeout(this.armed[name]);
+    this.armed[name] = undefined;
   }
 
   private later(ms: number, callback: () => void): unknown {
-    return this.t.setTimeout(() => this.guard(callback), ms);
+    return this.clock.setTimeout(() => this.guard(callback), ms);
   }
 
   /** Runs a callback from a socket or a timer; a bug in it becomes an `error` event, never a throw. */

@@ -5,7 +5,7 @@
  * because each try costs billed messages and replays the whole hole again. A gap the service
  * reports is skipped only after a grace period (see ChannelSequence.gap).
  */
-import * as D from './defaults.js';
+import * as DEFAULTS from './defaults.js';
 import type { ChannelSequence } from './sequence.js';
 
 interface Repair {
@@ -33,8 +33,8 @@ export class Repairs {
 
   constructor(
     private readonly host: RepairHost,
-    private readonly holeTimeoutMs = D.HOLE_TIMEOUT_MS,
-    private readonly joinAckTimeoutMs = D.JOIN_ACK_TIMEOUT_MS,
+    private readonly holeTimeoutMs = DEFAULTS.HOLE_TIMEOUT_MS,
+    private readonly joinAckTimeoutMs = DEFAULTS.JOIN_ACK_TIMEOUT_MS,
   ) {}
 
   /** Arms the channel's timer while something is missing, disarms it once not. */
@@ -108,7 +108,7 @@ export class Repairs {
       repair.timer = this.host.later(this.joinAckTimeoutMs - pendingFor, () => this.fire(seq, repair));
       return;
     }
-    repair.delay = Math.min(repair.delay * 2, D.HOLE_TIMEOUT_MAX_MS);
+    repair.delay = Math.min(repair.delay * 2, DEFAULTS.HOLE_TIMEOUT_MAX_MS);
     if (!this.host.rejoin(seq)) this.check(seq);
   }
 }

@@ -1,9 +1,9 @@
 /**
  * FanoutFunction: the fan-out worker. A publisher async-invokes it with one batch of subscriber
- * ids (shared/distribute.ts); it posts the frame to each, paced to the batch's share of the
+ * ids (shared/fanout.ts); it posts the frame to each, paced to the batch's share of the
  * account throttle, until its time budget (the invocation's remaining time minus
  * WORKER_RESERVE_MS, at most WORKER_HOP_BUDGET_MS) runs out. The ids it could not deliver are
- * handed, exactly those, to a fresh invocation (shared/distribute.ts `handOn`): it never fails
+ * handed, exactly those, to a fresh invocation (shared/fanout.ts `handOn`): it never fails
  * a batch to have Lambda retry it from the start, which would re-post to the delivered ones.
  *
  * It throws only for an event it must not post (InvalidFanoutBatchError, nothing posted), for
@@ -13,8 +13,8 @@
  */
 import type { Context } from 'aws-lambda';
 import { ANSWER_RESERVE_MS, withDeadline } from '../../shared/deadline.js';
-import { deliverBatch, type FanoutBatch, handOn, parseFanoutBatch } from '../../shared/distribute.js';
 import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
+import { deliverBatch, type FanoutBatch, handOn, parseFanoutBatch } from '../../shared/fanout.js';
 import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
 import { flushMetrics, logger, metrics } from '../../shared/observability.js';
 

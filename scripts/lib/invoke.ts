@@ -13,10 +13,10 @@
  *   live connections, invoke the running stack instead (`aws lambda invoke --endpoint-url`).
  */
 import { readFileSync } from 'node:fs';
+import { parseParameterOverrides } from '../../local/cloudformation/parameters.js';
+import { buildStackModel, type FunctionModel, type StackModel } from '../../local/cloudformation/stack-model.js';
 import { LocalStackError } from '../../local/errors.js';
-import { findFunction } from '../../local/function-model.js';
-import { parseParameterOverrides } from '../../local/parameters.js';
-import { buildStackModel, type FunctionModel, type StackModel } from '../../local/stack-model.js';
+import { findFunction } from '../../local/lambda/function-model.js';
 import { parseFlags, UsageError } from './flags.js';
 
 export const USAGE = `Usage: npm run invoke -- <function> <event.json | -> [options]

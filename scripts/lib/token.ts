@@ -11,7 +11,7 @@
  */
 import { SignJWT } from 'jose';
 import { MAX_PATTERNS_PER_CLAIM } from '../../shared/auth/claims.js';
-import { MIN_HMAC_SECRET_BYTES } from '../../shared/auth/keys.js';
+import { MIN_HMAC_SECRET_BYTES } from '../../shared/auth/verification-keys.js';
 
 import { isValidPattern } from '../../shared/policy.js';
 import { parseFlags, UsageError } from './flags.js';

@@ -20,11 +20,11 @@ import { logger, metrics, redactQuery } from '../observability.js';
 import { canJoin, OPEN_RIGHTS, type Rights, rightsToContext } from '../policy.js';
 import { presenceInfoFromClaims } from '../presence-settings.js';
 import { assertContextFits, rightsFromClaims, userChannelPatterns } from './claims.js';
-import { verificationKey } from './keys.js';
 import { isOriginAllowed } from './origin.js';
 import { AuthRefusedError } from './refusal.js';
 import { type AuthorizerRequest, originOf, requestedChannels, type TokenSource, tokenOf } from './request.js';
 import { type AuthSettings, currentSettings } from './settings.js';
+import { verificationKey } from './verification-keys.js';
 import { KeyUnavailableError, verifyToken } from './verify.js';
 
 /** The REQUEST authorizer event of a WebSocket `$connect` (the fields read here). */

@@ -1,6 +1,6 @@
 /**
  * JWT verification with jose, and jose's errors turned into refusal codes. Pure: no AWS client
- * (the key comes from keys.ts).
+ * (the key comes from verification-keys.ts).
  *
  * Every verification names its algorithms explicitly and one key type only: HMAC algorithms
  * for a shared secret, public-key algorithms for a JWKS. That refuses `alg: none` and the

@@ -25,7 +25,7 @@ import {
 } from '../../bench/cost-model.js';
 import { TEMPLATE_PATH, templateFigures } from '../../bench/lib/template-figures.js';
 import { METERING, PRICES, type PriceBook } from '../../bench/prices.js';
-import { concurrencyFor } from '../../shared/distribute.js';
+import { concurrencyFor } from '../../shared/fanout.js';
 
 const KB = 1024;
 const MB = 1024 * 1024;
@@ -160,7 +160,7 @@ describe('cost model', () => {
       expect(plan.wallSeconds).to.be.at.least((100_000 - 4500) / 9000);
     });
 
-    it('sizes posts in flight with the code the functions run (shared/distribute.ts concurrencyFor)', () => {
+    it('sizes posts in flight with the code the functions run (shared/fanout.ts concurrencyFor)', () => {
       // 100 posts/s share: concurrencyFor gives its floor of 16 in flight, 16 / 15 ms ≈ 1,067/s > the share.
       const plan = fanoutPlan(100_000, { ...fanoutDefaults, batchSize: 1000, rate: 10_000, latencyMs: 200 });
       expect(plan.postsPerSecondEach).to.be.closeTo(Math.min(100, concurrencyFor(100) / 0.2), 1e-9);

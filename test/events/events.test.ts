@@ -21,8 +21,8 @@ import {
   disconnectEvent,
   messageEvent,
   upgradeRequestInfo,
-} from '../../local/websocket-events.js';
-import { parseFanoutBatch } from '../../shared/distribute.js';
+} from '../../local/apigateway/websocket-events.js';
+import { parseFanoutBatch } from '../../shared/fanout.js';
 import { parsePublishRequest } from '../../shared/server-publish.js';
 import { loadTemplate } from '../helpers/template.js';
 

@@ -1,14 +1,14 @@
 /**
  * AuthMode=jwt out of the box on the local stack: `npm run dev` gives the authorizer a development
  * secret (JWT_DEV_SECRET, else a generated one it prints), and `npm run token` mints tokens for
- * it. Real CLIs (local/cli.ts, scripts/token.ts) and real sockets.
+ * it. Real CLIs (local/cli/main.ts, scripts/token.ts) and real sockets.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
-import { parseCliArgs } from '../../local/cli-options.js';
+import { parseCliArgs } from '../../local/cli/options.js';
 import { openClient, refusedStatus } from '../helpers/ws-client.js';
 import { eventually, QUIET_ENV, REPO_ROOT, startTestStack, type TestStack } from './support.js';
 
@@ -128,7 +128,7 @@ describe('local jwt mode (dev secret, npm run token)', function () {
     async function dev(env: Record<string, string>): Promise<string[]> {
       const lines: string[] = [];
       const stderr: string[] = [];
-      child = spawn(TSX, ['local/cli.ts', '--port', '0', '--parameter-overrides', 'AuthMode=jwt', `AllowedOrigins=${ORIGIN}`], {
+      child = spawn(TSX, ['local/cli/main.ts', '--port', '0', '--parameter-overrides', 'AuthMode=jwt', `AllowedOrigins=${ORIGIN}`], {
         cwd: REPO_ROOT,
         env: { ...process.env, ...QUIET_ENV, PORT: '', JWT_DEV_SECRET: '', ...env },
       });

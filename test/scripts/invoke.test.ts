@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
+import { type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb/dynalite.js';
 import { REPO_ROOT } from '../local/support.js';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');

@@ -1,260 +1,139 @@
 import { expect } from 'chai';
-import { resetClients } from '../../shared/clients.js';
-import { removeConnection } from '../../shared/connection-cleanup.js';
-import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
-import { backoffMs, type DeliveryOptions, deliver, deliverUntil } from '../../shared/fanout.js';
-import { FastPoster } from '../../shared/fast-poster.js';
-import type { Poster } from '../../shared/poster.js';
-import { batchWrite, subscriberPages, subscriptionItem } from '../../shared/store.js';
-import { type ConnectionsEndpoint, startConnectionsEndpoint } from '../helpers/connections-endpoint.js';
-import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
+import { setClients } from '../../shared/clients.js';
+import { resetConfig } from '../../shared/config.js';
+import { concurrencyFor, type FanoutBatch, fanOut, toBatches } from '../../shared/fanout.js';
+import { batchWrite, subscriptionItem } from '../../shared/store.js';
+import { startBackend, type TestBackend } from '../helpers/stack.js';
 
-const noSleep = async () => {};
+/** A stand-in for the Lambda client: records async invokes, optionally refusing some. */
+function fakeLambda(refuse = (_n: number) => false) {
+  const invoked: Array<{ FunctionName: string; InvocationType: string; batch: FanoutBatch }> = [];
+  return {
+    invoked,
+    client: {
+      async send(command: unknown) {
+        const input = (command as { input: { FunctionName: string; InvocationType: string; Payload: Uint8Array } }).input;
+        if (refuse(invoked.length)) {
+          invoked.push({
+            FunctionName: input.FunctionName,
+            InvocationType: input.InvocationType,
+            batch: { ids: [] } as unknown as FanoutBatch,
+          });
+          throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+        }
+        invoked.push({
+          FunctionName: input.FunctionName,
+          InvocationType: input.InvocationType,
+          batch: JSON.parse(Buffer.from(input.Payload).toString()),
+        });
+        return { StatusCode: 202 };
+      },
+    },
+  };
+}
 
 describe('fanout', () => {
-  let db: LocalDynamo;
-  let api: ConnectionsEndpoint;
-  let poster: FastPoster;
-  /** Delivers to a channel's subscribers as read from the table, through the production poster. */
-  const broadcast = (channel: string, data: string, options: Partial<DeliveryOptions> = {}) =>
-    deliver(subscriberPages(channel), data, { poster, onGone: removeConnection, ...options });
+  let backend: TestBackend;
+  const ids = Array.from({ length: 250 }, (_, i) => `d${String(i).padStart(3, '0')}=`);
   before(async () => {
-    db = await startDynamo({ CHANNEL_SHARDS: '4' });
-    api = await startConnectionsEndpoint();
-    poster = new FastPoster({ endpoint: api.url, maxSockets: 16 });
+    backend = await startBackend({
+      FANOUT_BATCH_SIZE: '100',
+      FANOUT_FUNCTION: 'airwave-test-fanout',
+      POST_RATE_LIMIT: '1000',
+      POST_BURST_LIMIT: '500',
+    });
+    await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'big', Date.now()) } })));
+    await batchWrite(ids.slice(0, 40).map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'small', Date.now()) } })));
   });
-  after(async () => {
-    await poster.close();
-    resetClients();
-    await api.stop();
-    await db.stop();
-  });
+  after(() => backend.stop());
   beforeEach(() => {
-    api.posts.length = 0;
-    api.gone.clear();
-    api.throttle.clear();
-    api.maxInFlight = 0;
+    backend.api.posts.length = 0;
   });
 
-  describe('deliver to a channel read from the table', () => {
-    it('delivers to every subscriber exactly once, and never to the excluded sender', async () => {
-      const ids = Array.from({ length: 300 }, (_, i) => `fan${i}=`);
-      await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'room', Date.now()) } })));
-      const report = await broadcast('room', '{"type":"message"}', { exclude: 'fan7=', concurrency: 16 });
-      expect(report).to.deep.equal({ delivered: 299, gone: 0, failed: 0, throttled: 0 });
-      const targets = api.posts.map((p) => p.connectionId);
-      expect(new Set(targets).size).to.equal(299);
-      expect(targets).to.not.include('fan7=');
-    });
-
-    it('keeps posts in flight within the concurrency bound', async () => {
-      // Its own channel and rows: run alone (--grep) it must measure the same thing.
-      const ids = Array.from({ length: 64 }, (_, i) => `inflight${i}=`);
-      await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'inflight', Date.now()) } })));
-      api.latencyMs = 5;
-      let report: Awaited<ReturnType<typeof broadcast>>;
-      try {
-        report = await broadcast('inflight', '{}', { concurrency: 8 });
-      } finally {
-        api.latencyMs = 0;
-      }
-      expect(report.delivered).to.equal(64);
-      expect(api.maxInFlight).to.be.at.most(8).and.at.least(2);
-    });
-
-    it("deletes the rows of a connection that answers 410, and not the sender's", async () => {
-      await openConnection('sender=', ['lobby', 'other'], Date.now());
-      await openConnection('ghost=', ['lobby', 'other', 'third'], Date.now() - 60_000, Date.now() - 60_000); // long established
-      await openConnection('alive=', ['lobby'], Date.now());
-      api.gone.add('ghost=');
-      const report = await broadcast('lobby', '{"n":1}', { exclude: 'sender=', sleep: noSleep });
-      expect(report.gone).to.equal(1);
-      expect(report.delivered).to.equal(1);
-      expect(await countSubscriptions('ghost=')).to.equal(0);
-      expect(await countSubscriptions('sender=')).to.equal(2);
-      expect(await countSubscriptions('alive=')).to.equal(1);
-    });
-
-    it('keeps the rows of a connection still completing its handshake and delivers once it is established', async () => {
-      await openConnection('newborn=', ['nursery'], Date.now());
-      api.gone.add('newborn=');
-      const waits: number[] = [];
-      const sleep = async (ms: number) => {
-        waits.push(ms);
-        if (waits.length === 3) api.gone.delete('newborn='); // the $connect integration returned
-      };
-      const report = await broadcast('nursery', '{"n":3}', { sleep, now: () => 0 });
-      expect(report).to.include({ delivered: 1, gone: 0, failed: 0 });
-      expect(api.frames('newborn=')).to.deep.equal([{ n: 3 }]);
-      expect(await countSubscriptions('newborn=')).to.equal(1);
-      expect(waits).to.deep.equal([100, 200, 400]);
-    });
-
-    it('never deletes a 410 connection whose row cannot be read, nor one still "establishing" after every wait', async () => {
-      await openConnection('unreadable=', ['limbo'], Date.now());
-      await openConnection('stuck=', ['limbo'], Date.now());
-      api.gone.add('unreadable=');
-      api.gone.add('stuck=');
-      const report = await broadcast('limbo', '{"n":4}', {
-        sleep: async () => {},
-        now: () => 0,
-        isEstablishing: async (id) => {
-          if (id === 'unreadable=') throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
-          return true; // a $connect that failed after writing its rows: young for every wait
-        },
-      });
-      expect(report).to.include({ delivered: 0, gone: 0 });
-      expect(await countSubscriptions('unreadable=')).to.equal(1);
-      expect(await countSubscriptions('stuck=')).to.equal(1);
-      expect(report.failed).to.equal(2); // both handed on with the remainder, not dropped
-    });
-
-    it('retries a 429 until the post is delivered', async () => {
-      await openConnection('busy=', ['throttled-room'], Date.now());
-      api.throttle.set('busy=', 4);
-      const report = await broadcast('throttled-room', '{"n":2}', { sleep: noSleep });
-      expect(report).to.include({ delivered: 1, throttled: 4, failed: 0 });
-      expect(api.frames('busy=')).to.deep.equal([{ n: 2 }]);
-    });
+  it('posts a channel of at most one batch itself, without invoking a worker', async () => {
+    const lambda = fakeLambda();
+    setClients({ lambda: lambda.client });
+    const report = await fanOut('small', '{"m":1}');
+    expect(report).to.include({ subscribers: 40, delivered: 40, dispatched: 0 });
+    expect(lambda.invoked).to.deep.equal([]);
   });
 
-  describe('deliver', () => {
-    it('counts a post that keeps failing as failed instead of dropping it silently', async () => {
-      let calls = 0;
-      const poster: Poster = {
-        post: async () => {
-          calls++;
-          return 'failed';
-        },
-      };
-      const report = await deliver([['a=']], 'x', { poster, sleep: noSleep, onGone: removeConnection });
-      expect(report).to.deep.equal({ delivered: 0, gone: 0, failed: 1, throttled: 0 });
-      expect(calls).to.equal(3);
-    });
+  it('hands every batch but the first to the worker, asynchronously, covering each subscriber exactly once', async () => {
+    const lambda = fakeLambda();
+    setClients({ lambda: lambda.client });
+    const report = await fanOut('big', '{"m":2}', 'd007=');
+    expect(report).to.include({ subscribers: 249, delivered: 100, dispatched: 2 });
+    expect(lambda.invoked.map((i) => [i.FunctionName, i.InvocationType])).to.deep.equal([
+      ['airwave-test-fanout', 'Event'],
+      ['airwave-test-fanout', 'Event'],
+    ]);
+    const everyone = [...backend.api.posts.map((p) => p.connectionId), ...lambda.invoked.flatMap((i) => i.batch.ids)];
+    expect(everyone).to.have.length(249);
+    expect(new Set(everyone)).to.deep.equal(new Set(ids.filter((id) => id !== 'd007=')));
+    for (const { batch } of lambda.invoked) expect(batch).to.include({ channel: 'big', frame: '{"m":2}' });
+  });
 
-    it('lets 40 clients that stop reading cost a bounded number of posts, after everyone else got theirs', async () => {
-      // Prepare: 200 subscribers, 40 of which answer 429 forever (their buffer is full).
-      const ids = Array.from({ length: 200 }, (_, i) => `s${i}=`);
-      const stalled = new Set(ids.filter((_, i) => i % 5 === 0));
-      const posts: string[] = [];
-      const poster: Poster = {
-        post: async (id) => {
-          posts.push(id);
-          await new Promise((r) => setTimeout(r, 1));
-          return stalled.has(id) ? 'throttled' : 'ok';
-        },
-      };
+  it('gives each batch a share of the rate and burst in proportion to its size', async () => {
+    const lambda = fakeLambda();
+    setClients({ lambda: lambda.client });
+    await fanOut('big', '{"m":3}');
+    const shares = lambda.invoked.map((i) => [i.batch.ids.length, i.batch.ratePerSecond, i.batch.burst]);
+    expect(shares).to.deep.equal([
+      [100, 400, 200],
+      [50, 200, 100],
+    ]);
+  });
 
-      // Act: real backoff sleeps (up to seconds), 8 slots.
+  it('delivers a batch itself when the worker cannot be invoked, so nothing is lost', async () => {
+    const lambda = fakeLambda((n) => n === 0);
+    setClients({ lambda: lambda.client });
+    const report = await fanOut('big', '{"m":4}');
+    expect(report).to.include({ subscribers: 250, delivered: 200, dispatched: 1 });
+  });
+
+  it('posts everything itself when no worker is configured', async () => {
+    delete process.env.FANOUT_FUNCTION;
+    resetConfig();
+    try {
+      const report = await fanOut('big', '{"m":5}');
+      expect(report).to.include({ subscribers: 250, delivered: 250, dispatched: 0 });
+    } finally {
+      process.env.FANOUT_FUNCTION = 'airwave-test-fanout';
+      resetConfig();
+    }
+  });
+
+  it("hands the publisher's undelivered subscribers, exactly those, to a worker instead of failing them", async () => {
+    // Prepare: three subscribers of a one-batch channel whose posts keep answering 429.
+    const lambda = fakeLambda();
+    setClients({ lambda: lambda.client });
+    const stuck = ['d003=', 'd017=', 'd029='];
+    for (const id of stuck) backend.api.throttle.set(id, 1000);
+    try {
+      // Act
       const started = Date.now();
-      let lastLiveAt = 0;
-      const counting: Poster = {
-        post: async (id) => {
-          const outcome = await poster.post(id, '');
-          if (outcome === 'ok') lastLiveAt = Date.now();
-          return outcome;
-        },
-      };
-      const { report, remainder } = await deliverUntil([ids], 'x', {
-        poster: counting,
-        concurrency: 8,
-        maxAttempts: 4,
-        onGone: removeConnection,
-      });
+      const report = await fanOut('small', '{"m":6}');
 
-      // Assess: every live client was posted before any stalled one was retried, and quickly;
-      // each stalled one got exactly maxAttempts posts and is returned, not dropped.
-      expect(report).to.include({ delivered: 160, failed: 40 });
-      expect(new Set(remainder)).to.deep.equal(stalled);
-      const firstRetry = posts.findIndex((id, i) => posts.indexOf(id) !== i);
-      expect(posts.slice(0, firstRetry).filter((id) => !stalled.has(id))).to.have.length(160);
-      expect(lastLiveAt - started).to.be.below(500);
-      for (const id of stalled) expect(posts.filter((p) => p === id)).to.have.length(4);
-    });
-
-    it('returns exactly the subscribers not delivered when the deadline passes', async () => {
-      const ids = Array.from({ length: 100 }, (_, i) => `d${i}=`);
-      let clock = 0;
-      const delivered: string[] = [];
-      const poster: Poster = {
-        post: async (id) => {
-          clock += 10; // each post takes 10 ms of the fake clock
-          if (id.endsWith('7=')) return 'throttled';
-          delivered.push(id);
-          return 'ok';
-        },
-      };
-      const { report, remainder } = await deliverUntil([ids], 'x', {
-        poster,
-        onGone: removeConnection,
-        concurrency: 1,
-        now: () => clock,
-        deadline: 500,
-        sleep: noSleep,
-      });
-      expect(report.delivered + remainder.length).to.equal(100);
-      expect(report.failed).to.equal(remainder.length);
-      expect([...delivered, ...remainder].sort()).to.deep.equal([...ids].sort());
-      expect(remainder.length).to.be.above(40);
-    });
-
-    it('deletes gone connections only after every post is done, so cleanup never delays delivery', async () => {
-      const ids = Array.from({ length: 60 }, (_, i) => `g${i}=`);
-      const gone = new Set(ids.filter((_, i) => i % 2 === 0));
-      let posting = 0;
-      let postedAll = false;
-      let cleanupsDuringDelivery = 0;
-      let delivered = 0;
-      const poster: Poster = {
-        post: async (id) => {
-          posting++;
-          await new Promise((r) => setTimeout(r, 1));
-          posting--;
-          if (gone.has(id)) return 'gone';
-          if (++delivered === 30) postedAll = true;
-          return 'ok';
-        },
-      };
-      const onGone = async () => {
-        if (!postedAll || posting > 0) cleanupsDuringDelivery++;
-        await new Promise((r) => setTimeout(r, 20)); // a slow delete of many rows
-      };
-      const report = await deliver([ids], 'x', { poster, concurrency: 4, onGone, isEstablishing: async () => false });
-      expect(report).to.include({ delivered: 30, gone: 30 });
-      expect(cleanupsDuringDelivery).to.equal(0);
-    });
-
-    it('pulls the next page only when the current one is used up (memory holds one page)', async () => {
-      let pulled = 0;
-      async function* pages() {
-        for (let i = 0; i < 5; i++) {
-          pulled++;
-          yield [`p${i}a=`, `p${i}b=`];
-        }
-      }
-      const seen: string[] = [];
-      let maxAhead = 0;
-      const poster: Poster = {
-        post: async (id) => {
-          const page = Number(id.slice(1, -2));
-          maxAhead = Math.max(maxAhead, pulled - 1 - page);
-          seen.push(id);
-          return 'ok';
-        },
-      };
-      const report = await deliver(pages(), 'x', { poster, concurrency: 3, onGone: removeConnection });
-      expect(report.delivered).to.equal(10);
-      expect(seen).to.have.members(['p0a=', 'p0b=', 'p1a=', 'p1b=', 'p2a=', 'p2b=', 'p3a=', 'p3b=', 'p4a=', 'p4b=']);
-      expect(maxAhead).to.be.at.most(1);
-    });
+      // Assess: the others delivered, the receipt not held by retries, the three handed on once.
+      expect(report).to.include({ subscribers: 40, delivered: 37, failed: 0, handedOn: 3, dispatched: 0 });
+      expect(Date.now() - started).to.be.below(2_000);
+      expect(lambda.invoked).to.have.length(1);
+      expect(lambda.invoked[0].batch).to.include({ channel: 'small', frame: '{"m":6}', hop: 1 });
+      expect(lambda.invoked[0].batch.ids).to.have.members(stuck);
+    } finally {
+      backend.api.throttle.clear();
+    }
   });
 
-  describe('backoffMs', () => {
-    it('stays within [0, min(max, base * 2^attempt))', () => {
-      expect(backoffMs(0, 50, 2000, () => 0.999)).to.equal(49);
-      expect(backoffMs(3, 50, 2000, () => 0.5)).to.equal(200);
-      expect(backoffMs(10, 50, 2000, () => 0.999)).to.equal(1998);
-      expect(backoffMs(10, 50, 2000, () => 0)).to.equal(0);
+  describe('toBatches and concurrencyFor', () => {
+    it('splits without losing or repeating ids', () => {
+      expect(toBatches(['a', 'b', 'c', 'd', 'e'], 2)).to.deep.equal([['a', 'b'], ['c', 'd'], ['e']]);
+      expect(toBatches([], 2)).to.deep.equal([]);
+    });
+    it('keeps posts in flight between 16 and the socket cap', () => {
+      expect(concurrencyFor(10)).to.equal(16);
+      expect(concurrencyFor(2000)).to.equal(100);
+      expect(concurrencyFor(1e6)).to.equal(256);
     });
   });
 });

@@ -5,7 +5,7 @@ import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectio
 import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { deliver } from '../../shared/fanout.js';
+import { deliver } from '../../shared/delivery.js';
 import { FastPoster, outcomeOfStatus, regionFromHost } from '../../shared/fast-poster.js';
 import { parseResponse } from '../../shared/http-response-parser.js';
 import { createPacer } from '../../shared/pacer.js';

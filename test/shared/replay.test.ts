@@ -2,12 +2,12 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { resetClients, setClients } from '../../shared/clients.js';
 import { ReplayIncompleteError } from '../../shared/errors.js';
-import { historyKey, historySortKey } from '../../shared/keys.js';
 import { API_GATEWAY_MESSAGE_BYTES } from '../../shared/limits.js';
 import type { Poster, PostOutcome } from '../../shared/poster.js';
 import { messageFrameText } from '../../shared/protocol.js';
 import { REPLAY_FRAME_BYTES, type ReplayChunk, ReplayPacker, replay } from '../../shared/replay.js';
 import { appendHistory, nextSequence, readSequence } from '../../shared/store.js';
+import { historyKey, historySortKey } from '../../shared/table-keys.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
 
 type Frame = Record<string, unknown>;

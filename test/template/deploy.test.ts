@@ -6,9 +6,9 @@
  * values CloudFormation can produce.
  */
 import { expect } from 'chai';
-import { Resolver, type ResourceValues } from '../../local/intrinsics.js';
-import { resolveParameters } from '../../local/parameters.js';
-import { loadTemplate as loadLocalTemplate, type Template } from '../../local/template.js';
+import { Resolver, type ResourceValues } from '../../local/cloudformation/intrinsics.js';
+import { resolveParameters } from '../../local/cloudformation/parameters.js';
+import { loadTemplate as loadLocalTemplate, type Template } from '../../local/cloudformation/template.js';
 import { loadTemplate, TEMPLATE_PATH } from '../helpers/template.js';
 import { render, reviewPolicies } from './statements.js';
 
