@@ -14,6 +14,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
@@ -92,14 +94,20 @@ const MOTO_START_MS = 60_000;
 async function startMoto(): Promise<string> {
   const port = await freePort();
   const executable = process.env.MOTO_SERVER || 'moto_server';
-  const child: ChildProcess = spawn(executable, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The python of moto_server's own environment runs moto's app one request at a time
+  // (moto_server_serial.py says why: moto's threaded server is not atomic per item, DynamoDB is).
+  const python = executable.includes('/') ? join(dirname(executable), 'python') : 'python3';
+  const script = fileURLToPath(new URL('./moto_server_serial.py', import.meta.url));
+  const child: ChildProcess = spawn(python, [script, '127.0.0.1', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     // Keep the start of it for an error message; moto logs every request here afterwards.
     if (stderr.length < 4096) stderr += chunk;
   });
   const exited = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot start ${executable} (set MOTO_SERVER to moto_server's path): ${err.message}`)));
+    child.once('error', (err) =>
+      reject(new Error(`cannot start ${python} ${script} (set MOTO_SERVER to moto_server's path): ${err.message}`)),
+    );
     child.once('exit', (code) => reject(new Error(`${executable} exited with ${code} before answering:\n${stderr}`)));
   });
   exited.catch(() => {});
