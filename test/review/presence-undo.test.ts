@@ -5,6 +5,7 @@
  * until the row's TTL, with no leave event, and `$disconnect` cannot find it (the subscription
  * row that named the membership is gone).
  */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { handler as join } from '../../functions/joinchannel/index.js';
 import { documentClient, setClients } from '../../shared/clients.js';
@@ -46,5 +47,31 @@ describe('review: presence join undone after unavailable', function () {
       setClients({ ddb: real });
     }
     expect(await readMembers('presence:undo')).to.deep.equal([]);
+  });
+
+  it('leaves no subscription behind when the member write fails for good (internal_error)', async () => {
+    await openConnection('undo-q=', [], Date.now());
+    const real = documentClient();
+    // The member row's write is refused (as DynamoDB refuses an item past 400 KB): not retryable.
+    const faulty = {
+      send: (command: { constructor: { name: string }; input?: { Item?: { pk?: string } } }) => {
+        if (command.constructor.name === 'PutCommand' && String(command.input?.Item?.pk).startsWith('r#')) {
+          return Promise.reject(Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }));
+        }
+        return real.send(command as never);
+      },
+    };
+    setClients({ ddb: faulty as never });
+    try {
+      const event = messageEvent('joinchannel', { action: 'joinchannel', channel: 'presence:undo2' }, 'undo-q=');
+      event.requestContext.connectedAt = Date.now();
+      const frame = frameOf(await join(event));
+      expect(frame).to.include({ type: 'error' });
+    } finally {
+      setClients({ ddb: real });
+    }
+    // The client was told the join failed: it must not keep receiving the channel's messages.
+    const sub = await real.send(new GetCommand({ TableName: backend.db.tableName, Key: { pk: 'c#undo-q=', sk: 'm#presence:undo2' } }));
+    expect(sub.Item).to.equal(undefined);
   });
 });
