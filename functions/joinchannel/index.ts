@@ -79,9 +79,13 @@ export const handler = messageRoute(async (ctx) => {
     }
     return { ...joinedFrame(channel, ctx.connectionId, latest), ...ack };
   } catch (error) {
-    // Storage failed after the subscription was written: the client is told the join failed
-    // (`unavailable`), so the subscription must not stay (a later join of it would be 'already').
-    if (outcome === 'joined' && isUnavailable(error)) await undoSubscription(ctx, channel, presence);
+    // Something failed after the subscription was written (storage too slow: `unavailable`; or
+    // for good: `internal_error`): the client is told the join failed, so the subscription must
+    // not stay (it would get messages it believes it never joined, and a later join of it would
+    // be 'already'). An answer of the protocol keeps the join as it is: presence_full has left
+    // already, replay_incomplete keeps it on purpose (the client resumes from lastSeq).
+    const failed = isUnavailable(error) || !(error instanceof AirwaveError);
+    if (outcome === 'joined' && failed) await undoSubscription(ctx, channel, presence);
     throw unavailableFor(channel, error);
   }
 });
