@@ -56,7 +56,9 @@ describe('review: presence join undone after unavailable', function () {
     const faulty = {
       send: (command: { constructor: { name: string }; input?: { Item?: { pk?: string } } }) => {
         if (command.constructor.name === 'PutCommand' && String(command.input?.Item?.pk).startsWith('r#')) {
-          return Promise.reject(Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }));
+          return Promise.reject(
+            Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }),
+          );
         }
         return real.send(command as never);
       },
