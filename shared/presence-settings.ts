@@ -56,9 +56,12 @@ export function presenceSettings(): PresenceSettings {
 /** Whether `channel` is a presence channel (PresenceChannels). */
 export const isPresenceChannel = (channel: string): boolean => presenceSettings().patterns.some((p) => matchesPattern(p, channel));
 
-// Control characters in public info would forge log lines or confuse a UI.
+// Control characters in public info would forge log lines or confuse a UI. Bidirectional
+// overrides and isolates (and the Arabic letter mark, LRM, RLM) reorder how the text around them
+// is shown, so one member's name could read as another's; line and paragraph separators break a
+// one-line display. Joiners (U+200D in emoji sequences) stay.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
  * A member's public info from verified token claims: the PresenceInfoClaim claim if it is a

@@ -15,11 +15,11 @@ import { config } from '../../shared/config.js';
 import { joinChannel, leaveChannel } from '../../shared/connection-store.js';
 import { GRACE_MS, isUnavailable, UnavailableError, withGrace } from '../../shared/deadline.js';
 import { AirwaveError, PresenceFullError, TooManyChannelsError } from '../../shared/errors.js';
-import { frameForError, messageRoute } from '../../shared/handler.js';
+import { frameForError, messageRoute, type RouteContext } from '../../shared/handler.js';
 import { logger } from '../../shared/observability.js';
 import { assertCanJoin } from '../../shared/policy.js';
 import { postWithRetry } from '../../shared/post-retry.js';
-import { joinPresence, type PresenceAck, spendPresence } from '../../shared/presence.js';
+import { joinPresence, leavePresence, type PresenceAck, spendPresence } from '../../shared/presence.js';
 import { isPresenceChannel, presenceSettings } from '../../shared/presence-settings.js';
 import { joinedFrame } from '../../shared/protocol.js';
 import { replay } from '../../shared/replay.js';
@@ -79,9 +79,13 @@ export const handler = messageRoute(async (ctx) => {
     }
     return { ...joinedFrame(channel, ctx.connectionId, latest), ...ack };
   } catch (error) {
-    // Storage failed after the subscription was written: the client is told the join failed
-    // (`unavailable`), so the subscription must not stay (a later join of it would be 'already').
-    if (outcome === 'joined' && isUnavailable(error)) await undoSubscription(ctx.connectionId, channel);
+    // Something failed after the subscription was written (storage too slow: `unavailable`; or
+    // for good: `internal_error`): the client is told the join failed, so the subscription must
+    // not stay (it would get messages it believes it never joined, and a later join of it would
+    // be 'already'). An answer of the protocol keeps the join as it is: presence_full has left
+    // already, replay_incomplete keeps it on purpose (the client resumes from lastSeq).
+    const failed = isUnavailable(error) || !(error instanceof AirwaveError);
+    if (outcome === 'joined' && failed) await undoSubscription(ctx, channel, presence);
     throw unavailableFor(channel, error);
   }
 });
@@ -92,10 +96,18 @@ function unavailableFor(channel: string, error: unknown): unknown {
   return isUnavailable(error) ? new UnavailableError(undefined, { channel }, { cause: error }) : error;
 }
 
-/** Leaves `channel` again under a fresh GRACE_MS; a failure is logged (the row expires by TTL). */
-async function undoSubscription(connectionId: string, channel: string): Promise<void> {
+/**
+ * Leaves `channel` again under a fresh GRACE_MS; a failure is logged (the row expires by TTL).
+ * A presence channel's membership goes first: once the subscription row (which names the
+ * membership) is gone, `$disconnect` could no longer end it, and the member would stay listed
+ * until its row's TTL.
+ */
+async function undoSubscription(ctx: RouteContext, channel: string, presence: boolean): Promise<void> {
   try {
-    await withGrace(GRACE_MS, () => leaveChannel(connectionId, channel));
+    await withGrace(GRACE_MS, async () => {
+      if (presence) await leavePresence(ctx, channel);
+      await leaveChannel(ctx.connectionId, channel);
+    });
   } catch (error) {
     logger.warn('could not undo a failed join; its row expires by TTL', { channel, error: (error as Error)?.name });
   }
