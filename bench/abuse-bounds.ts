@@ -30,6 +30,7 @@ export interface AbuseLimits {
   FrameBurstLimit: number;
   PostRateLimit: number;
   PresenceMemberLimit: number;
+  PresenceConnectionsPerMember: number;
   PresencePerMinute: number;
   PrincipalPresencePerMinute: number;
 }
@@ -55,6 +56,7 @@ export function templateLimits(templatePath = fileURLToPath(new URL('../template
     'FrameBurstLimit',
     'PostRateLimit',
     'PresenceMemberLimit',
+    'PresenceConnectionsPerMember',
     'PresencePerMinute',
     'PrincipalPresencePerMinute',
   ];
@@ -110,12 +112,11 @@ export function abuseRows(limits: AbuseLimits, subscribers = 1000): AbuseRow[] {
   // A connection is closed once it sends more than the burst plus the sustained rate allows.
   const floodFramesAfter = limits.FrameBurstLimit + limits.FrameRateLimit * 60;
   // Presence flapping: each join of a presence channel and its leave post one event to every
-  // other member. A join writes its budgets (2), the slot and subscription (2), the member key on
+  // connection of every other member (at most PresenceConnectionsPerMember each). A join writes its budgets (2), the slot and subscription (2), the member key on
   // the subscription (1), the member slot and row (2); a leave deletes the subscription and frees
   // its slot (2), takes the connection from the member, deletes the row, frees the member slot (3).
-  const presencePairPosts = 2 * (limits.PresenceMemberLimit - 1);
+  const presencePairPosts = 2 * (limits.PresenceMemberLimit - 1) * limits.PresenceConnectionsPerMember;
   const presencePairWrites = 7 + 5;
-  const flapPairsBefore = Math.floor(floodFramesAfter / 2);
   const flapPairsAfter = limits.PrincipalPresencePerMinute;
   return [
     {
@@ -138,9 +139,11 @@ export function abuseRows(limits: AbuseLimits, subscribers = 1000): AbuseRow[] {
     },
     {
       abuse: `presence flapping (join/leave loops in a presence channel of ${limits.PresenceMemberLimit} members)`,
-      before: cost(flapPairsBefore * presencePairPosts, flapPairsBefore * presencePairPosts, flapPairsBefore * (presencePairWrites - 2)),
+      // Before: no presence budget and no cap on one member's connections, so every socket another
+      // principal parked in the channel multiplied each event.
+      before: 'unbounded posts (one per parked socket per event: 20 for one event between 2 members)',
       after: cost(flapPairsAfter * presencePairPosts, flapPairsAfter * presencePairPosts, flapPairsAfter * presencePairWrites),
-      bound: `PrincipalPresencePerMinute joins (PresencePerMinute per connection), each a join and a leave event to at most PresenceMemberLimit - 1 members`,
+      bound: `PrincipalPresencePerMinute joins (PresencePerMinute per connection), each a join and a leave event to at most (PresenceMemberLimit - 1) x PresenceConnectionsPerMember connections`,
     },
     {
       abuse: 'orphan rows (sockets killed mid-burst)',

@@ -120,8 +120,15 @@ export class RateLimitedError extends AirwaveError {
 
 /** A presence channel already holds PresenceMemberLimit members (shared/presence.ts). */
 export class PresenceFullError extends AirwaveError {
-  constructor(limit: number, channel: string) {
-    super('presence_full', `a presence channel holds at most ${limit} members`, { limit, channel });
+  /** `scope`: the channel's member cap, or the connections one member may have in it. */
+  constructor(limit: number, channel: string, scope: 'channel' | 'member' = 'channel') {
+    super(
+      'presence_full',
+      scope === 'channel'
+        ? `a presence channel holds at most ${limit} members`
+        : `a member has at most ${limit} connections in a presence channel`,
+      { limit, channel, scope },
+    );
     this.name = 'PresenceFullError';
   }
 }

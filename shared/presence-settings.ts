@@ -11,6 +11,8 @@ export interface PresenceSettings {
   patterns: string[];
   /** PresenceMemberLimit (default 100): members of one presence channel at once. */
   memberLimit: number;
+  /** Connections of one member in one channel (PresenceConnectionsPerMember): an event posts to each. */
+  connectionsPerMember: number;
   /** PresenceInfoClaim (default empty = none): the token claim whose text is a member's public info. */
   infoClaim: string | undefined;
   /** PresencePerMinute (default 20): presence joins and `members` requests per connection per minute. */
@@ -45,6 +47,7 @@ export function presenceSettings(): PresenceSettings {
   const settings: PresenceSettings = {
     patterns,
     memberLimit: Math.max(1, count('PRESENCE_MEMBER_LIMIT', 100)),
+    connectionsPerMember: Math.max(1, count('PRESENCE_CONNECTIONS_PER_MEMBER', 5)),
     infoClaim: env.PRESENCE_INFO_CLAIM?.trim() || undefined,
     perMinute: count('PRESENCE_PER_MINUTE', 20),
     principalPerMinute: count('PRINCIPAL_PRESENCE_PER_MINUTE', 60),

@@ -37,6 +37,7 @@ import { spend } from './budgets.js';
 import { bulkPoster, documentClient } from './clients.js';
 import { config } from './config.js';
 import { deleteConnectionRows, type Membership } from './connection-store.js';
+import { currentDeadline } from './deadline.js';
 import { deliverUntil } from './delivery.js';
 import { PresenceRefusedError } from './errors.js';
 import type { RouteContext } from './handler.js';
@@ -63,7 +64,7 @@ const PRESENCE_POST_ATTEMPTS = 3;
  */
 const inCleanup = new AsyncLocalStorage<true>();
 /** Tries of the join loop (existing member / new member) before the join counts as failed. */
-const JOIN_ATTEMPTS = 4;
+const JOIN_ATTEMPTS = 8;
 const COUNTER_SORT_KEY = 'n';
 /**
  * A member counter unchanged this long has no slot in flight: a join takes its slot and writes
@@ -99,8 +100,8 @@ export function memberInfoOf(ctx: Pick<RouteContext, 'event'>): string | undefin
 const toMember = (memberKey: string, v: unknown, info: unknown): PresenceMember =>
   typeof info === 'string' ? { id: memberKey, v: Number(v), info } : { id: memberKey, v: Number(v) };
 
-/** What adding a connection to a member did. */
-export type AddOutcome = { member: PresenceMember; created: boolean } | 'full';
+/** What adding a connection to a member did: added, or refused by the member cap ('full') or the member's connection cap ('crowded'). */
+export type AddOutcome = { member: PresenceMember; created: boolean } | 'full' | 'crowded';
 
 /**
  * Adds `connectionId` to the member `memberKey` of `channel`, creating the member (within
@@ -115,11 +116,14 @@ export async function addMemberConnection(
   info: string | undefined,
   ttl: number,
   limit: number,
+  connectionLimit = presenceSettings().connectionsPerMember,
 ): Promise<AddOutcome> {
   const { tableName } = config();
   const key = memberRowKey(channel, memberKey);
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
-    const existing = await addToExisting(channel, memberKey, connectionId, ttl);
+    const existing = await addToExisting(channel, memberKey, connectionId, ttl, connectionLimit);
+    if (existing === 'crowded') return 'crowded';
+    if (existing === 'retry') continue;
     if (existing) return { member: existing.member, created: existing.alone };
     let v: number;
     try {
@@ -138,7 +142,9 @@ export async function addMemberConnection(
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       // Full, unless another connection of this principal made the member meanwhile.
-      const late = await addToExisting(channel, memberKey, connectionId, ttl);
+      const late = await addToExisting(channel, memberKey, connectionId, ttl, connectionLimit);
+      if (late === 'crowded') return 'crowded';
+      if (late === 'retry') continue;
       if (late) return { member: late.member, created: late.alone };
       if (attempt === 0 && (await repairCount(channel))) continue;
       return 'full';
@@ -162,17 +168,25 @@ export async function addMemberConnection(
   throw new Error('presence join did not settle');
 }
 
-/** `ADD conns` on an existing member row; the member, or undefined when there is no row. */
+/**
+ * `ADD conns` on an existing member row, within `connectionLimit` connections (a connection
+ * already in the set always passes: a repeated join); the member, undefined when there is no
+ * row, or 'crowded' when the member already has `connectionLimit` other connections. Each
+ * presence event posts to every connection of every member, so without this one principal
+ * parking sockets in a channel would multiply every other member's events.
+ */
 async function addToExisting(
   channel: string,
   memberKey: string,
   connectionId: string,
   ttl: number,
-): Promise<{ member: PresenceMember; alone: boolean } | undefined> {
+  connectionLimit: number,
+): Promise<{ member: PresenceMember; alone: boolean } | 'crowded' | 'retry' | undefined> {
+  const room = '(attribute_not_exists(conns) OR contains(conns, :cid) OR size(conns) < :maxc)';
   const base = {
     TableName: config().tableName,
     Key: memberRowKey(channel, memberKey),
-    ExpressionAttributeValues: { ':c': new Set([connectionId]) } as Record<string, unknown>,
+    ExpressionAttributeValues: { ':c': new Set([connectionId]), ':cid': connectionId, ':maxc': connectionLimit } as Record<string, unknown>,
     ReturnValues: 'ALL_NEW' as const,
   };
   try {
@@ -181,7 +195,7 @@ async function addToExisting(
       new UpdateCommand({
         ...base,
         UpdateExpression: 'ADD conns :c SET #ttl = :ttl',
-        ConditionExpression: 'attribute_exists(pk) AND #ttl < :ttl',
+        ConditionExpression: `attribute_exists(pk) AND #ttl < :ttl AND ${room}`,
         ExpressionAttributeNames: { '#ttl': 'ttl' },
         ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ':ttl': ttl },
       }),
@@ -192,13 +206,20 @@ async function addToExisting(
   }
   try {
     const out = await documentClient().send(
-      new UpdateCommand({ ...base, UpdateExpression: 'ADD conns :c', ConditionExpression: 'attribute_exists(pk)' }),
+      new UpdateCommand({ ...base, UpdateExpression: 'ADD conns :c', ConditionExpression: `attribute_exists(pk) AND ${room}` }),
     );
     return existingMember(memberKey, connectionId, out.Attributes);
   } catch (error) {
-    if (isConditionFailed(error)) return undefined;
-    throw error;
+    if (!isConditionFailed(error)) throw error;
   }
+  // Refused: no row, or no room in it. A consistent read tells which; a row made or emptied
+  // since the write was refused is another round (the caller loops), never taken for 'crowded'.
+  const out = await documentClient().send(
+    new GetCommand({ TableName: base.TableName, Key: base.Key, ConsistentRead: true, ProjectionExpression: 'conns' }),
+  );
+  if (out.Item === undefined) return undefined;
+  const conns = out.Item.conns as Set<string> | undefined;
+  return conns !== undefined && conns.size >= connectionLimit && !conns.has(connectionId) ? 'crowded' : 'retry';
 }
 
 /**
@@ -412,7 +433,8 @@ async function deliverPresence(ids: string[], frame: string): Promise<void> {
   if (ids.length === 0) return;
   await deliverUntil([ids], frame, {
     poster: bulkPoster(),
-    deadline: Date.now() + PRESENCE_DELIVERY_BUDGET_MS,
+    // Never past the route's own deadline: a route answered `unavailable` must not post on.
+    deadline: Math.min(Date.now() + PRESENCE_DELIVERY_BUDGET_MS, currentDeadline()?.at ?? Number.POSITIVE_INFINITY),
     maxAttempts: PRESENCE_POST_ATTEMPTS,
     onGone: inCleanup.getStore() ? async () => undefined : (id) => inCleanup.run(true, () => removeGoneMember(id)),
   });
@@ -456,7 +478,7 @@ export interface PresenceAck {
  * 4. a new member's join event to everyone else, and the member list for the ack.
  * Returns 'full' (the caller undoes the subscription), or 'gone' when there is no one to answer.
  */
-export async function joinPresence(ctx: RouteContext, channel: string): Promise<PresenceAck | 'full' | 'gone'> {
+export async function joinPresence(ctx: RouteContext, channel: string): Promise<PresenceAck | 'full' | 'crowded' | 'gone'> {
   const { tableName } = config();
   const memberKey = memberKeyOf(ctx);
   const subscription = { pk: connectionKey(ctx.connectionId), sk: subscriptionSortKey(channel) };
@@ -476,7 +498,7 @@ export async function joinPresence(ctx: RouteContext, channel: string): Promise<
   }
   const ttl = connectionTtl(ctx.connectedAt, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS);
   const added = await addMemberConnection(channel, memberKey, ctx.connectionId, memberInfoOf(ctx), ttl, presenceSettings().memberLimit);
-  if (added === 'full') return 'full';
+  if (added === 'full' || added === 'crowded') return added;
   const [connected, subscribed] = await Promise.all([
     rowExists(subscription.pk, CONNECTION_SORT_KEY),
     rowExists(subscription.pk, subscription.sk),

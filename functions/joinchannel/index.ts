@@ -49,11 +49,14 @@ export const handler = messageRoute(async (ctx) => {
     if (presence) {
       const joined = await joinPresence(ctx, channel);
       if (joined === 'gone') return undefined;
-      if (joined === 'full') {
+      if (joined === 'full' || joined === 'crowded') {
         // A member cap refusal joins nothing: the subscription goes again (a subscription of a
         // presence channel without its membership would get messages but no presence events).
         await leaveChannel(ctx.connectionId, channel);
-        throw new PresenceFullError(presenceSettings().memberLimit, channel);
+        const { memberLimit, connectionsPerMember } = presenceSettings();
+        throw joined === 'full'
+          ? new PresenceFullError(memberLimit, channel)
+          : new PresenceFullError(connectionsPerMember, channel, 'member');
       }
       ack = joined;
     }

@@ -67,7 +67,13 @@ describe('presence end to end (issue 15)', function () {
   this.timeout(180_000);
 
   describe(`AuthMode=jwt, PresenceMemberLimit=${CAP}, PresenceInfoClaim=name`, () => {
-    const ctx = useStack({ PresenceMemberLimit: String(CAP), PresencePerMinute: '1000', PrincipalPresencePerMinute: '1000' });
+    const ctx = useStack({
+      PresenceMemberLimit: String(CAP),
+      // The churn run keeps several clients (and their roll-overs) per principal: room for all of them.
+      PresenceConnectionsPerMember: '50',
+      PresencePerMinute: '1000',
+      PrincipalPresencePerMinute: '1000',
+    });
 
     it('join, leave, $disconnect and a killed socket: the ack lists the members, the others get join and leave events', async () => {
       const room = 'presence:basic';

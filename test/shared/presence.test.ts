@@ -98,7 +98,7 @@ describe('presence store', () => {
     const first = await addMemberConnection('presence:v', 'u1', 'A=', undefined, TTL, 5);
     await removeMemberConnection('presence:v', 'u1', 'A=');
     const second = await addMemberConnection('presence:v', 'u1', 'A=', undefined, TTL, 5);
-    expect(first !== 'full' && second !== 'full' && second.member.v > first.member.v).to.equal(true);
+    expect(typeof first === 'object' && typeof second === 'object' && second.member.v > first.member.v).to.equal(true);
   });
 
   it('holds the cap under 20 concurrent joins of 20 principals: exactly 5 members, 15 refused', async () => {
@@ -112,13 +112,27 @@ describe('presence store', () => {
 
   it('makes one member, one join, of 10 connections of one principal joining at once', async () => {
     const outcomes = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => addMemberConnection('presence:race', 'same', `R${i}=`, undefined, TTL, 5)),
+      Array.from({ length: 10 }, (_, i) => addMemberConnection('presence:race', 'same', `R${i}=`, undefined, TTL, 5, 10)),
     );
-    expect(outcomes.filter((o) => o !== 'full' && o.created)).to.have.length(1);
+    expect(outcomes.filter((o) => typeof o === 'object' && o.created)).to.have.length(1);
     expect(await readMembers('presence:race')).to.have.length(1);
     expect(await counter('presence:race')).to.equal(1);
     const row = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: presenceKey('presence:race'), sk: 'm#same' } }));
     expect((row.Item?.conns as Set<string> | undefined)?.size).to.equal(10);
+  });
+
+  it('holds a member to PresenceConnectionsPerMember connections under 10 concurrent joins, a repeated join passing', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => addMemberConnection('presence:crowd', 'parker', `P${i}=`, undefined, TTL, 5, 3)),
+    );
+    expect(outcomes.filter((o) => o === 'crowded')).to.have.length(7);
+    const row = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: presenceKey('presence:crowd'), sk: 'm#parker' } }));
+    const conns = row.Item?.conns as Set<string>;
+    expect(conns.size).to.equal(3);
+    // A connection already in the set joins again (a repeated join), whatever the cap.
+    const again = await addMemberConnection('presence:crowd', 'parker', [...conns][0], undefined, TTL, 5, 3);
+    expect(again).to.be.an('object');
+    expect(await addMemberConnection('presence:crowd', 'parker', 'P99=', undefined, TTL, 5, 3)).to.equal('crowded');
   });
 
   it('ends a member exactly once when its connections leave and join at once', async () => {
@@ -130,7 +144,7 @@ describe('presence store', () => {
     ]);
     const members = await readMembers('presence:flap');
     expect(members).to.have.length(1);
-    if (joined === 'full') throw new Error('unexpected full');
+    if (typeof joined !== 'object') throw new Error(`unexpected ${joined}`);
     if (ended) expect(joined.created).to.equal(true);
     else expect(joined.created).to.equal(false);
     expect(await counter('presence:flap')).to.equal(1);

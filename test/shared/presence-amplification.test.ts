@@ -1,9 +1,9 @@
 /**
- * Review finding (failing on purpose; no fix on this branch): docs/security.md bounds a presence
- * event at `PresenceMemberLimit - 1` posts ("several connections of one principal are one member,
- * so extra sockets add no events"). Events are addressed to every *connection* of every member
- * (readPresence's `connections`), and nothing caps the connections of one member: a second
- * principal that parks K sockets in the channel multiplies every join and leave event by K.
+ * A presence event goes to every *connection* of every member (readPresence's `connections`). An
+ * adversarial review found that nothing capped the connections of one member: a second principal
+ * parking K sockets in the channel multiplied every join and leave event by K (20 posts for one
+ * event in a channel of 2 members). PresenceConnectionsPerMember bounds an event at
+ * (PresenceMemberLimit - 1) x PresenceConnectionsPerMember posts, the figure docs/security.md uses.
  */
 import { expect } from 'chai';
 import { setClients } from '../../shared/clients.js';
@@ -33,31 +33,34 @@ function ctxOf(connectionId: string, principal: string): RouteContext {
   };
 }
 
-describe('review: presence event posts bounded by the member cap', () => {
+describe('presence amplification: an event posts to at most (members - 1) x connections per member', () => {
   let db: LocalDynamo;
   const poster = new CountingPoster();
   before(async () => {
-    db = await startDynamo({ AUTH_MODE: 'jwt', PRESENCE_MEMBER_LIMIT: '2' });
+    db = await startDynamo({ AUTH_MODE: 'jwt', PRESENCE_MEMBER_LIMIT: '2', PRESENCE_CONNECTIONS_PER_MEMBER: '3' });
     setClients({ poster });
   });
   after(async () => {
     setClients({ poster: undefined });
     delete process.env.AUTH_MODE;
     delete process.env.PRESENCE_MEMBER_LIMIT;
+    delete process.env.PRESENCE_CONNECTIONS_PER_MEMBER;
     await db.stop();
   });
 
-  it('posts one join event to at most PresenceMemberLimit - 1 connections', async () => {
+  it('refuses a member its 4th connection and posts one join event to at most (2 - 1) x 3 connections', async () => {
     const room = 'presence:amp';
     const parked = Array.from({ length: 20 }, (_, i) => `B${i}=`);
     for (const id of [...parked, 'A=']) {
       await openConnection(id, [], Date.now());
       await joinChannel(id, room, Date.now(), 10);
     }
-    for (const id of parked) await joinPresence(ctxOf(id, 'parker'), room);
+    const outcomes = [];
+    for (const id of parked) outcomes.push(await joinPresence(ctxOf(id, 'parker'), room));
+    expect(outcomes.filter((o) => o === 'crowded')).to.have.length(17);
     poster.ids = [];
     await joinPresence(ctxOf('A=', 'flapper'), room);
-    // Two members (the cap), so the docs' bound is one post; the event reaches all 20 parked sockets.
-    expect(poster.ids.length).to.be.at.most(1);
+    // Before the cap, the event reached all 20 parked sockets.
+    expect(poster.ids.length).to.equal(3);
   });
 });

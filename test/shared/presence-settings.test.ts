@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { resetConfig } from '../../shared/config.js';
 import { presenceInfoFromClaims } from '../../shared/presence-settings.js';
 
-describe('review: presence info from claims', () => {
+describe('presence info from claims', () => {
   before(() => {
     process.env.PRESENCE_INFO_CLAIM = 'name';
     resetConfig();

@@ -14,7 +14,7 @@ import { readMembers } from '../../shared/presence.js';
 import { messageEvent } from '../helpers/events.js';
 import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
 
-describe('review: presence join undone after unavailable', function () {
+describe('joinchannel: a presence join that fails is undone, membership included', function () {
   this.timeout(20_000);
   let backend: TestBackend;
   before(async () => {
