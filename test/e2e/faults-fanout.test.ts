@@ -10,9 +10,8 @@
  */
 import { expect } from 'chai';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
-import { resetClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
 import { openConnection } from '../../shared/connection-store.js';
+import { configure, reset } from '../../shared/dependencies.js';
 import { openClient, sleep, type TestClient } from '../helpers/ws-client.js';
 
 const SUBSCRIBERS = 1000;
@@ -92,15 +91,14 @@ describe('gone-connection cleanup end to end (issue 10)', function () {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
-    resetConfig();
-    resetClients();
+    reset();
   });
   after(async () => {
-    resetClients();
+    reset();
     for (const k of env)
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
-    resetConfig();
+    configure();
     await stack?.stop();
   });
 

@@ -17,8 +17,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { setClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
+import { configure } from '../../shared/dependencies.js';
 import { loadTemplate } from './template.js';
 
 export interface LocalDynamo {
@@ -54,8 +53,8 @@ export async function startDynamo(env: Record<string, string> = {}): Promise<Loc
   );
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   Object.assign(process.env, { TABLE_NAME: tableName, CHANNEL_INDEX: 'byChannel', ...env });
-  resetConfig();
-  setClients({ ddb: doc });
+  configure();
+  configure({ clients: { ddb: doc } });
   return {
     endpoint,
     tableName,

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { expect } from 'chai';
-import { invokeAsync, resetClients } from '../../shared/clients.js';
+import { invokeAsync } from '../../shared/clients.js';
+import { reset } from '../../shared/dependencies.js';
 import { LAMBDA_CALL_WORST_MS } from '../../shared/limits.js';
 
 describe('clients', () => {
@@ -22,10 +23,10 @@ describe('clients', () => {
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
       });
-      resetClients();
+      reset();
     });
     after(async () => {
-      resetClients();
+      reset();
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
       for (const key of [
