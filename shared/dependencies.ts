@@ -6,8 +6,10 @@
  * in-process runs and the benchmarks inject instead of reaching into each module:
  *
  * ```ts
- * configure({ clients: { ddb: doc }, keys: { fetchParameter } }); // inject, re-read process.env
- * reset();                                                       // back to the lazily built defaults
+ * const restore = configure({ environment: { TABLE_NAME: 't' }, clients: { ddb: doc } });
+ * // ... the code under test reads TABLE_NAME and uses `doc` ...
+ * reset();   // clients and key sources back to the lazily built defaults
+ * restore(); // process.env as it was before configure()
  * ```
  *
  * Injecting through one function (as Powertools' `awsSdkV3Client` option and middy's `AwsClient`
@@ -30,16 +32,39 @@ export interface Dependencies {
    * resolver). Replaces the previous sources as a whole and clears the cached keys. Default: no change.
    */
   keys?: KeyDependencies;
+  /**
+   * Variables to set in `process.env` before the settings are re-read (`undefined` deletes one).
+   * The function `configure` returns puts back their previous values. Default: no change.
+   */
+  environment?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Puts back the environment variables one `configure()` changed, and re-reads the settings. */
+export type RestoreEnvironment = () => void;
+
+function assignEnvironment(variables: Readonly<Record<string, string | undefined>>): void {
+  for (const [name, value] of Object.entries(variables)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 }
 
 /**
- * Injects `dependencies` and forgets the parsed settings, so the next `config()` re-reads
- * `process.env` (a test sets its variables first, then calls this).
+ * Sets `environment`, injects `clients` and `keys`, and forgets the parsed settings, so the next
+ * `config()` re-reads `process.env` (also what a test calls after changing `process.env` itself).
+ * Returns the function that puts the environment back (clients and keys go back with `reset()`).
  */
-export function configure(dependencies: Dependencies = {}): void {
+export function configure(dependencies: Dependencies = {}): RestoreEnvironment {
+  const environment = dependencies.environment ?? {};
+  const previous = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
+  assignEnvironment(environment);
   if (dependencies.clients) setClients(dependencies.clients);
   if (dependencies.keys) setKeyDependencies(dependencies.keys);
   resetConfig();
+  return () => {
+    assignEnvironment(previous);
+    resetConfig();
+  };
 }
 
 /**
