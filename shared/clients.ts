@@ -1,6 +1,7 @@
 /**
  * AWS clients, built once per container on first use (never at import time, so a route that
- * does not need a client does not pay for it) and replaceable by tests with `setClients`.
+ * does not need a client does not pay for it) and replaceable through shared/dependencies.ts
+ * (`configure({ clients })`, `reset()`), the one way tests inject.
  *
  * Endpoints: the SDK honours AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_LAMBDA, which is how
  * the local stack points functions at dynalite and at itself. The @connections endpoint comes
@@ -41,12 +42,15 @@ export interface Clients {
 
 const clients: Clients = {};
 
-/** Replace clients (tests). Pass `undefined` values to fall back to the lazily built ones. */
+/**
+ * Replace clients. Pass `undefined` values to fall back to the lazily built ones. Tests call
+ * `configure({ clients })` in shared/dependencies.ts instead; bench/ still calls this directly.
+ */
 export function setClients(next: Clients): void {
   Object.assign(clients, next);
 }
 
-/** Forget every client (tests); destroys the ones built here. */
+/** Forget every client; destroys the ones built here (through `reset()` in shared/dependencies.ts). */
 export function resetClients(): void {
   clients.ddb?.destroy();
   clients.management?.destroy();

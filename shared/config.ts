@@ -5,7 +5,8 @@
  * object) and fails loudly on a bad value with a ConfigError naming the variable, never with a
  * silent fallback. The authorizer's settings (shared/auth/settings.ts) read AUTH_MODE and their
  * numbers through the same readers. {@link config} parses `process.env` lazily, once per
- * container; `resetConfig()` lets tests change the environment.
+ * container; tests that change the environment call `configure()` in shared/dependencies.ts,
+ * which forgets the parsed settings.
  */
 import { ConfigError } from './errors.js';
 
@@ -113,7 +114,7 @@ export function config(): Config {
   return cached;
 }
 
-/** Forget the cached settings (tests that change process.env). */
+/** Forget the cached settings (through `configure()` in shared/dependencies.ts; bench/ still calls this directly). */
 export function resetConfig(): void {
   cached = undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * Presence settings, read from the environment the template sets (Globals). Pure: no AWS
  * client, so the authorizer can use it without loading DynamoDB. Re-read whenever config() is
- * re-read (tests that change process.env call resetConfig()).
+ * re-read (tests that change process.env call configure() in shared/dependencies.ts).
  */
 import { type Config, config } from './config.js';
 import { isValidPattern, matchesPattern } from './policy.js';

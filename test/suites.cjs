@@ -44,6 +44,7 @@ const UNIT = [
   'test/shared/auth/request.test.ts',
   'test/shared/auth/settings.test.ts',
   'test/shared/config.test.ts',
+  'test/shared/dependencies.test.ts',
   'test/shared/errors.test.ts',
   'test/shared/flood.test.ts',
   'test/shared/http-response-parser.property.test.ts',

@@ -41,7 +41,10 @@ let deps: KeyDependencies = {};
 let secret: { name: string; value: Promise<Uint8Array>; expiresAt: number } | undefined;
 const jwksByUrl = new Map<string, JWTVerifyGetKey>();
 
-/** Replace the key sources (tests); pass `{}` to go back to SSM and remote JWKS. Clears caches. */
+/**
+ * Replace the key sources; pass `{}` to go back to SSM and remote JWKS. Clears caches. Tests
+ * call `configure({ keys })` in shared/dependencies.ts instead.
+ */
 export function setKeyDependencies(next: KeyDependencies): void {
   deps = { ...next };
   resetKeyCaches();

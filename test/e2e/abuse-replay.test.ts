@@ -9,8 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
-import { resetClients, setClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
+import { configure, reset } from '../../shared/dependencies.js';
 import { messageFrameText } from '../../shared/protocol.js';
 import { newMessageId } from '../../shared/publish.js';
 import { appendHistory, nextSequence } from '../../shared/store.js';
@@ -51,19 +50,18 @@ async function resetStats(stack: LocalStack): Promise<void> {
  */
 function useStackTable(stack: LocalStack): void {
   process.env.TABLE_NAME = Object.values(stack.tables)[0];
-  resetConfig();
   const ddb = new DynamoDBClient({
     endpoint: stack.dynamodbEndpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
-  setClients({ ddb: DynamoDBDocumentClient.from(ddb) });
+  configure({ clients: { ddb: DynamoDBDocumentClient.from(ddb) } });
 }
 
 function releaseStackTable(): void {
-  resetClients();
+  reset();
   delete process.env.TABLE_NAME;
-  resetConfig();
+  configure();
 }
 
 /**

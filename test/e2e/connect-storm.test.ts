@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { connect } from '../../client/src/index.js';
 import type { AirwaveClient } from '../../client/src/types.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { TestClient } from '../helpers/ws-client.js';
 
 const RATE = 50;
 const BURST = 10;
@@ -35,19 +36,12 @@ describe('connect storm end to end: 429 past the connect rate, and the client ba
   it(`answers 429 to upgrades beyond ${RATE}/s (bucket ${BURST}) when ${STORM} come at once`, async () => {
     const started = Date.now();
     const outcomes = await Promise.all(
-      Array.from(
-        { length: STORM },
-        () =>
-          new Promise<{ status: number; ws?: WebSocket }>((resolve) => {
-            const ws = new WebSocket(stack.url);
-            ws.on('open', () => resolve({ status: 101, ws }));
-            ws.on('unexpected-response', (_req, res) => {
-              resolve({ status: res.statusCode ?? 0 });
-              res.resume();
-              ws.terminate();
-            });
-            ws.on('error', () => resolve({ status: 0 }));
-          }),
+      Array.from({ length: STORM }, () =>
+        TestClient.connect(stack.url).then<{ status: number; ws?: WebSocket }, { status: number; ws?: WebSocket }>(
+          (client) => ({ status: 101, ws: client.socket }),
+          // A refused upgrade carries its status; a socket error has none.
+          (error: { status?: number }) => ({ status: error.status ?? 0 }),
+        ),
       ),
     );
     const seconds = (Date.now() - started) / 1000;

@@ -10,9 +10,8 @@
  */
 import { expect } from 'chai';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
-import { resetClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
 import { openConnection } from '../../shared/connection-store.js';
+import { configure, reset } from '../../shared/dependencies.js';
 import { openClient, sleep, type TestClient } from '../helpers/ws-client.js';
 
 const SUBSCRIBERS = 1000;
@@ -73,8 +72,7 @@ describe('fan-out faults end to end (issue 10)', function () {
 describe('gone-connection cleanup end to end (issue 10)', function () {
   this.timeout(300_000);
   let stack: LocalStack;
-  const env = ['TABLE_NAME', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
-  const saved = Object.fromEntries(env.map((k) => [k, process.env[k]]));
+  let restoreEnvironment = () => {};
 
   before(async () => {
     stack = await startLocalStack({
@@ -85,22 +83,20 @@ describe('gone-connection cleanup end to end (issue 10)', function () {
     });
     await stack.warm();
     // This process writes the stale rows itself, into the stack's table.
-    Object.assign(process.env, {
-      TABLE_NAME: stack.tables.Table,
-      AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbEndpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+    reset();
+    restoreEnvironment = configure({
+      environment: {
+        TABLE_NAME: stack.tables.Table,
+        AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbEndpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      },
     });
-    resetConfig();
-    resetClients();
   });
   after(async () => {
-    resetClients();
-    for (const k of env)
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    resetConfig();
+    reset();
+    restoreEnvironment();
     await stack?.stop();
   });
 

@@ -4,7 +4,7 @@ import { createLocalJWKSet } from 'jose';
 import sinon from 'sinon';
 import { handler } from '../../functions/authorizer/index.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../../shared/auth/settings.js';
-import { setKeyDependencies } from '../../shared/auth/verification-keys.js';
+import { configure } from '../../shared/dependencies.js';
 import { logger } from '../../shared/observability.js';
 import { OPEN_RIGHTS, rightsToContext } from '../../shared/policy.js';
 import { claims, confusedToken, hmacToken, noneToken, OTHER_SECRET, rsaIssuer, SECRET, tamper } from '../shared/auth/tokens.js';
@@ -78,14 +78,14 @@ describe('functions/authorizer', () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'airwave-authorizer';
     process.env.ALLOWED_ORIGINS = 'https://app.example.com,https://*.example.org,http://127.0.0.1:5173';
     fetchParameter = sinon.stub().resolves(SECRET);
-    setKeyDependencies({ fetchParameter });
+    configure({ keys: { fetchParameter } });
   });
   afterEach(() => {
     for (const key of ENV_KEYS) {
       if (saved[key] === undefined) delete process.env[key];
       else process.env[key] = saved[key];
     }
-    setKeyDependencies({});
+    configure({ keys: {} });
     sinon.restore();
   });
 
@@ -336,26 +336,26 @@ describe('functions/authorizer', () => {
 
     it('allows a token signed by a key of the set', async () => {
       const issuer = await rsaIssuer();
-      setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks) });
+      configure({ keys: { jwks: createLocalJWKSet(issuer.jwks) } });
       expect(await verdict(event({ query: { token: await issuer.sign(forUs()) } }))).to.equal('allow');
     });
 
     it('answers 401 to a token of the same issuer for another application', async () => {
       const issuer = await rsaIssuer();
-      setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks) });
+      configure({ keys: { jwks: createLocalJWKSet(issuer.jwks) } });
       expect(await verdict(event({ query: { token: await issuer.sign(claims({ aud: 'other-app' })) } }))).to.equal('unauthorized');
       expect(await verdict(event({ query: { token: await issuer.sign() } }))).to.equal('unauthorized');
     });
 
     it('answers 401 to an HS256 token signed with the public key as its secret (confusion)', async () => {
       const issuer = await rsaIssuer();
-      setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks) });
+      configure({ keys: { jwks: createLocalJWKSet(issuer.jwks) } });
       expect(await verdict(event({ query: { token: await confusedToken(issuer, forUs()) } }))).to.equal('unauthorized');
     });
 
     it('answers 401 to an HS256 token signed with the HMAC secret: that key type is not configured', async () => {
       const issuer = await rsaIssuer();
-      setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks), fetchParameter });
+      configure({ keys: { jwks: createLocalJWKSet(issuer.jwks), fetchParameter } });
       expect(await verdict(event({ query: { token: await hmacToken(forUs()) } }))).to.equal('unauthorized');
       expect(fetchParameter.called).to.equal(false);
     });
@@ -363,7 +363,7 @@ describe('functions/authorizer', () => {
     it('fails every connection closed (500) without JWT_AUDIENCE, and logs why at ERROR', async () => {
       delete process.env.JWT_AUDIENCE;
       const issuer = await rsaIssuer();
-      setKeyDependencies({ jwks: createLocalJWKSet(issuer.jwks) });
+      configure({ keys: { jwks: createLocalJWKSet(issuer.jwks) } });
       const error = sinon.spy(logger, 'error');
       expect(await verdict(event({ query: { token: await issuer.sign() } }))).to.equal('error');
       expect(await verdict(event())).to.equal('error');

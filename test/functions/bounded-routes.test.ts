@@ -11,9 +11,10 @@ import { expect } from 'chai';
 import { handler as join } from '../../functions/joinchannel/index.js';
 import { handler as publishFunction } from '../../functions/publish/index.js';
 import { handler as send } from '../../functions/sendmessage/index.js';
-import { deadlineBoundDynamoDB, setClients } from '../../shared/clients.js';
+import { deadlineBoundDynamoDB } from '../../shared/clients.js';
 import { openConnection } from '../../shared/connection-store.js';
 import { GRACE_MS } from '../../shared/deadline.js';
+import { configure } from '../../shared/dependencies.js';
 import { setIdempotencyClient } from '../../shared/publish-idempotency.js';
 import { messageEvent } from '../helpers/events.js';
 import { type FaultEndpoint, type FaultProxy, startFaultProxy, startThrottlingEndpoint } from '../helpers/fault-proxy.js';
@@ -51,7 +52,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
   });
   afterEach(() => {
     proxy.pass();
-    setClients({ ddb: backend.db.doc });
+    configure({ clients: { ddb: backend.db.doc } });
     setIdempotencyClient(undefined);
   });
 
@@ -69,7 +70,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
   }
 
   it('joinchannel answers unavailable by its deadline when DynamoDB hangs, and leaves no row', async () => {
-    setClients({ ddb: boundClient(proxy.url) });
+    configure({ clients: { ddb: boundClient(proxy.url) } });
     proxy.hang();
     const { result, ms } = await timed(proxy, () =>
       join(messageEvent('joinchannel', { action: 'joinchannel', channel: 'h' }, 'hang-join=')),
@@ -81,7 +82,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
   });
 
   it('joinchannel answers unavailable, not internal_error, when every attempt is throttled', async () => {
-    setClients({ ddb: boundClient(throttling.url) });
+    configure({ clients: { ddb: boundClient(throttling.url) } });
     const { result, ms } = await timed(throttling, () =>
       join(messageEvent('joinchannel', { action: 'joinchannel', channel: 't' }, 'throttle-join=')),
     );
@@ -92,7 +93,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
   it('the deadline follows the function: 10 s left answers by 8 s (ANSWER_RESERVE_MS before Lambda would kill it)', async () => {
     delete process.env.ROUTE_DEADLINE_MS;
     try {
-      setClients({ ddb: boundClient(proxy.url) });
+      configure({ clients: { ddb: boundClient(proxy.url) } });
       proxy.hang();
       const started = Date.now();
       const frame = frameOf(
@@ -107,7 +108,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
   });
 
   it('sendmessage answers unavailable (with its ref) by its deadline when DynamoDB hangs, and stores nothing', async () => {
-    setClients({ ddb: boundClient(proxy.url) });
+    configure({ clients: { ddb: boundClient(proxy.url) } });
     proxy.hang();
     const { result, ms } = await timed(proxy, () =>
       send(messageEvent('sendmessage', { action: 'sendmessage', channel: 'hs', message: 'x', ref: 'r1' }, 'hang-send=')),
@@ -125,7 +126,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
   });
 
   it('PublishFunction answers complete: false, code unavailable, within its message budget when DynamoDB hangs', async () => {
-    setClients({ ddb: boundClient(proxy.url) });
+    configure({ clients: { ddb: boundClient(proxy.url) } });
     proxy.hang();
     // 4 s left: the invocation's deadline (less the 3 s reserve) cuts the message's 20 s budget.
     const { result, ms } = await timed(proxy, () => publishFunction({ channel: 'hp', message: 'x' }, contextWith(4_500)));
@@ -137,7 +138,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
   it('a keyed PublishFunction request throws unavailable when DynamoDB hangs before its lock is taken', async () => {
     const idempotency = deadlineBoundDynamoDB({ endpoint: proxy.url, region: 'us-east-1', credentials });
     setIdempotencyClient(idempotency);
-    setClients({ ddb: boundClient(proxy.url) });
+    configure({ clients: { ddb: boundClient(proxy.url) } });
     proxy.hang();
     const { result, ms } = await timed(proxy, () =>
       publishFunction({ channel: 'hk', message: 'x', idempotencyKey: 'k-1' }, contextWith(4_500)).catch((e: Error) => e),

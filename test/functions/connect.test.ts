@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/connect/index.js';
-import { resetConfig } from '../../shared/config.js';
 import { countSubscriptions } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import { loadEvent } from '../helpers/events.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
 
@@ -54,7 +54,7 @@ describe('functions/connect', () => {
 
   it('joins nothing when DefaultChannel is empty and no channels are asked for', async () => {
     process.env.DEFAULT_CHANNEL = '';
-    resetConfig();
+    configure();
     try {
       const event = loadEvent('connect');
       event.requestContext.connectionId = 'conn6=';
@@ -63,18 +63,18 @@ describe('functions/connect', () => {
       expect(await countSubscriptions('conn6=')).to.equal(0);
     } finally {
       process.env.DEFAULT_CHANNEL = 'default';
-      resetConfig();
+      configure();
     }
   });
 
   describe('the default channel with AuthMode=jwt', () => {
     beforeEach(() => {
       process.env.AUTH_MODE = 'jwt';
-      resetConfig();
+      configure();
     });
     afterEach(() => {
       delete process.env.AUTH_MODE;
-      resetConfig();
+      configure();
     });
 
     it('is not joined by a connection whose rights do not cover it, which is still accepted', async () => {

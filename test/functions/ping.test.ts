@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { handler } from '../../functions/ping/index.js';
-import { documentClient, setClients } from '../../shared/clients.js';
-import { config, resetConfig } from '../../shared/config.js';
+import { documentClient } from '../../shared/clients.js';
+import { config } from '../../shared/config.js';
+import { configure } from '../../shared/dependencies.js';
 import { setFloodCloser } from '../../shared/flood.js';
 import { logger } from '../../shared/observability.js';
 import { loadEvent, messageEvent } from '../helpers/events.js';
@@ -16,8 +17,7 @@ describe('functions/ping', () => {
   afterEach(() => {
     sinon.restore();
     setFloodCloser(undefined);
-    setClients({ ddb });
-    resetConfig();
+    configure({ clients: { ddb } });
   });
 
   it('answers pong', async () => {
@@ -26,9 +26,9 @@ describe('functions/ping', () => {
 
   it('closes a connection that pings past FrameBurstLimit, counting in memory only (no DynamoDB call per frame)', async () => {
     // Prepare: any DynamoDB call would be recorded; the close is recorded instead of sent.
-    resetConfig();
+    configure();
     const dynamodbCalls: unknown[] = [];
-    setClients({ ddb: { send: async (command: unknown) => dynamodbCalls.push(command) } as never });
+    configure({ clients: { ddb: { send: async (command: unknown) => dynamodbCalls.push(command) } as never } });
     const closes: string[] = [];
     setFloodCloser({
       post: async () => 'ok',

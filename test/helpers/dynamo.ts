@@ -19,8 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { setClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
+import { configure } from '../../shared/dependencies.js';
 import { loadTemplate } from './template.js';
 
 export interface LocalDynamo {
@@ -56,8 +55,8 @@ export async function startDynamo(env: Record<string, string> = {}): Promise<Loc
   );
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   Object.assign(process.env, { TABLE_NAME: tableName, CHANNEL_INDEX: 'byChannel', ...env });
-  resetConfig();
-  setClients({ ddb: doc });
+  configure();
+  configure({ clients: { ddb: doc } });
   return {
     endpoint,
     tableName,

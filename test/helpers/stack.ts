@@ -1,6 +1,5 @@
 /** dynalite + a fake @connections endpoint, for function tests that run routes for real. */
-import { resetClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
+import { configure, reset } from '../../shared/dependencies.js';
 import { type ConnectionsEndpoint, startConnectionsEndpoint } from './connections-endpoint.js';
 import { type LocalDynamo, startDynamo } from './dynamo.js';
 
@@ -23,14 +22,14 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Te
     db,
     api,
     async stop() {
-      resetClients();
+      reset();
       await api.stop();
       await db.stop();
       for (const [key, value] of saved) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
-      resetConfig();
+      configure();
     },
   };
 }

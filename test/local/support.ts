@@ -1,7 +1,6 @@
 /**
  * Helpers for the local stack's end-to-end tests: a quiet stack on a random port, template
- * copies with extra routes or functions, a WebSocket client that keeps every frame it receives,
- * and direct reads of the stack's DynamoDB table.
+ * copies with extra routes or functions, and direct reads of the stack's DynamoDB table.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import WebSocket from 'ws';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.js';
+import { WAIT_MS } from '../helpers/ws-client.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TEMPLATE = join(REPO_ROOT, 'template.yaml');
@@ -18,8 +17,8 @@ export const TEMPLATE = join(REPO_ROOT, 'template.yaml');
 export const QUIET_ENV: Record<string, string> = process.env.AIRWAVE_TEST_LOGS
   ? {}
   : { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
-/** How long a test waits for something that should happen (cold starts on a busy 2-core machine included). */
-export const WAIT_MS = 20_000;
+// The one WebSocket test client lives in test/helpers/ws-client.ts; re-exported for the local stack's tests.
+export { TestClient, WAIT_MS } from '../helpers/ws-client.js';
 
 export type TestStack = LocalStack & { logs: string[] };
 
@@ -103,73 +102,6 @@ ${extra}    Metadata:
         Format: esm
         EntryPoints: [${entry}]
 `;
-}
-
-/** A WebSocket client that keeps every frame (parsed JSON, else `{ raw }`). */
-export class TestClient {
-  readonly frames: Array<Record<string, unknown>> = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  private listeners: Array<() => void> = [];
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      const text = data.toString();
-      try {
-        this.frames.push(JSON.parse(text));
-      } catch {
-        this.frames.push({ raw: text });
-      }
-      for (const listener of this.listeners) listener();
-    });
-    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  }
-
-  /** Opens a connection; rejects with `{ status }` when the upgrade is refused. */
-  static connect(url: string, protocols?: string[], options?: WebSocket.ClientOptions): Promise<TestClient> {
-    const socket = new WebSocket(url, protocols, options);
-    const client = new TestClient(socket);
-    return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve(client));
-      socket.once('unexpected-response', (_req, res) => {
-        reject(Object.assign(new Error(`upgrade refused with ${res.statusCode}`), { status: res.statusCode }));
-        socket.terminate();
-      });
-      socket.once('error', reject);
-    });
-  }
-
-  send(frame: unknown): void {
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  /** Frames matching `predicate` so far. */
-  matching(predicate: (frame: Record<string, unknown>) => boolean): Array<Record<string, unknown>> {
-    return this.frames.filter(predicate);
-  }
-
-  /** Waits for a frame matching `predicate` (already received or still to come). */
-  waitFor(predicate: (frame: Record<string, unknown>) => boolean, what = 'a frame', timeoutMs = WAIT_MS): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.frames.find(predicate);
-        if (!found) return false;
-        clearTimeout(timer);
-        this.listeners = this.listeners.filter((l) => l !== listener);
-        resolve(found);
-        return true;
-      };
-      const listener = () => void check();
-      const timer = setTimeout(() => {
-        this.listeners = this.listeners.filter((l) => l !== listener);
-        reject(new Error(`no ${what} within ${timeoutMs} ms; frames: ${JSON.stringify(this.frames)}`));
-      }, timeoutMs);
-      if (!check()) this.listeners.push(listener);
-    });
-  }
-
-  close(): void {
-    this.socket.close();
-  }
 }
 
 /** Waits until `condition` holds, polling. */

@@ -1,13 +1,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { expect } from 'chai';
-import { invokeAsync, resetClients } from '../../shared/clients.js';
+import { invokeAsync } from '../../shared/clients.js';
+import { configure, reset } from '../../shared/dependencies.js';
 import { LAMBDA_CALL_WORST_MS } from '../../shared/limits.js';
 
 describe('clients', () => {
   describe('against an endpoint that accepts connections and never answers', () => {
     let server: Server;
     const sockets = new Set<Socket>();
-    const saved = { ...process.env };
+    let restoreEnvironment: () => void;
     before(async () => {
       server = createServer((socket) => {
         sockets.add(socket);
@@ -15,28 +16,22 @@ describe('clients', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-      Object.assign(process.env, {
-        AWS_ENDPOINT_URL_DYNAMODB: url,
-        AWS_ENDPOINT_URL_LAMBDA: url,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
+      reset();
+      restoreEnvironment = configure({
+        environment: {
+          AWS_ENDPOINT_URL_DYNAMODB: url,
+          AWS_ENDPOINT_URL_LAMBDA: url,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+        },
       });
-      resetClients();
     });
     after(async () => {
-      resetClients();
+      reset();
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
-      for (const key of [
-        'AWS_ENDPOINT_URL_DYNAMODB',
-        'AWS_ENDPOINT_URL_LAMBDA',
-        'AWS_REGION',
-        'AWS_ACCESS_KEY_ID',
-        'AWS_SECRET_ACCESS_KEY',
-      ])
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
+      restoreEnvironment();
     });
 
     it('fails a hand-off invoke within the worst case the docs give', async function () {

@@ -4,8 +4,8 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import { setClients } from '../../shared/clients.js';
 import { countSubscriptions, joinChannel, openConnection, spendConnectionBudget } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import { BUDGET_WINDOW_SECONDS } from '../../shared/limits.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
 
@@ -50,14 +50,16 @@ describe('connection-store', () => {
     // A Put that reaches DynamoDB but whose answer never comes back (a timeout): the join is
     // reported as failed, so it must not stay subscribed.
     let lost = 0;
-    setClients({
-      ddb: faulty((command, sent) => sent && lost === 0 && String(command.input?.ConditionExpression).includes(':token') && ++lost === 1),
+    configure({
+      clients: {
+        ddb: faulty((command, sent) => sent && lost === 0 && String(command.input?.ConditionExpression).includes(':token') && ++lost === 1),
+      },
     });
     try {
       const error = await joinChannel('lost=', 'room', Date.now(), 5).catch((e: Error) => e);
       expect(error).to.be.instanceOf(Error);
     } finally {
-      setClients({ ddb: db.doc });
+      configure({ clients: { ddb: db.doc } });
     }
     expect(lost).to.equal(1);
     expect(await countSubscriptions('lost=')).to.equal(0);
@@ -67,18 +69,20 @@ describe('connection-store', () => {
   it('undoes a join that fails between its write and its re-read of the connection row', async () => {
     await openConnection('reread=', [], Date.now());
     let written = false;
-    setClients({
-      ddb: faulty((command, sent) => {
-        if (command.constructor.name === 'PutCommand' && sent) written = true;
-        // The re-read (a GetCommand of the connection row) after the subscription was written.
-        return !sent && written && command.constructor.name === 'GetCommand' && (command.input?.Key as { sk?: string })?.sk === 'c';
-      }),
+    configure({
+      clients: {
+        ddb: faulty((command, sent) => {
+          if (command.constructor.name === 'PutCommand' && sent) written = true;
+          // The re-read (a GetCommand of the connection row) after the subscription was written.
+          return !sent && written && command.constructor.name === 'GetCommand' && (command.input?.Key as { sk?: string })?.sk === 'c';
+        }),
+      },
     });
     try {
       const error = await joinChannel('reread=', 'room', Date.now(), 5).catch((e: Error) => e);
       expect(error).to.be.instanceOf(Error).with.property('name', 'TimeoutError');
     } finally {
-      setClients({ ddb: db.doc });
+      configure({ clients: { ddb: db.doc } });
     }
     expect(written).to.equal(true);
     expect(await countSubscriptions('reread=')).to.equal(0);
@@ -90,13 +94,15 @@ describe('connection-store', () => {
   it("leaves an earlier join's subscription alone when a repeated join fails", async () => {
     await openConnection('twice=', [], Date.now());
     expect(await joinChannel('twice=', 'room', Date.now(), 5)).to.equal('joined');
-    setClients({
-      ddb: faulty((command, sent) => !sent && command.constructor.name === 'PutCommand'),
+    configure({
+      clients: {
+        ddb: faulty((command, sent) => !sent && command.constructor.name === 'PutCommand'),
+      },
     });
     try {
       await joinChannel('twice=', 'room', Date.now(), 5).catch((e: Error) => e);
     } finally {
-      setClients({ ddb: db.doc });
+      configure({ clients: { ddb: db.doc } });
     }
     expect(await countSubscriptions('twice=')).to.equal(1);
     expect((await connectionRow('twice='))?.n).to.equal(1);

@@ -1,6 +1,3 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
@@ -10,6 +7,7 @@ import { FastPoster, outcomeOfStatus, regionFromHost } from '../../shared/fast-p
 import { parseResponse } from '../../shared/http-response-parser.js';
 import { createPacer } from '../../shared/pacer.js';
 import type { AwsCredentials } from '../../shared/sigv4.js';
+import { type RecordedRequest as Recorded, type Respond, startFakeEndpoint } from '../helpers/connections-endpoint.js';
 import { NodeSha256 } from '../helpers/node-sha256.js';
 
 /** Self-signed, test-only certificate and key for 127.0.0.1 (not a secret; valid until 2126). */
@@ -39,56 +37,14 @@ const CREDENTIALS: AwsCredentials = {
 };
 const IDS = ['L0SM9cOFvHcCIhw=', 'L0SM9c/OF+vHcCIhw=', 'ab+/cd=='];
 
-interface Recorded {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-type Respond = (request: Recorded, res: ServerResponse) => void;
-
 const ok: Respond = (_request, res) => {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': '0' });
   res.end();
 };
 
-/** A local @connections stand-in on 127.0.0.1:0 that records every request and counts sockets. */
-async function startEndpoint(respond: Respond = ok, tls = false) {
-  const requests: Recorded[] = [];
-  let sockets = 0;
-  let open = 0;
-  let maxOpen = 0;
-  const handler = (req: import('node:http').IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    // No Date header: the SDK would correct its clock to it (skew correction) and leave the faked date.
-    res.sendDate = false;
-    req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
-      requests.push(recorded);
-      respond(recorded, res);
-    });
-  };
-  const server = tls ? createHttpsServer({ cert: TEST_CERT, key: TEST_KEY }, handler) : createServer(handler);
-  server.on(tls ? 'secureConnection' : 'connection', (socket: import('node:net').Socket) => {
-    sockets++;
-    maxOpen = Math.max(maxOpen, ++open);
-    socket.on('close', () => open--);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/dev`,
-    requests,
-    sockets: () => sockets,
-    maxOpen: () => maxOpen,
-    async stop(): Promise<void> {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
+/** The shared fake endpoint, answering with `respond` (by default 200 to anything). */
+const startEndpoint = (respond: Respond = ok, tls = false) =>
+  startFakeEndpoint({ respond, tls: tls ? { cert: TEST_CERT, key: TEST_KEY } : undefined });
 
 /**
  * Checks a received request's signature the way API Gateway does: recompute it with the

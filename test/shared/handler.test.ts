@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { resetConfig } from '../../shared/config.js';
+import { configure } from '../../shared/dependencies.js';
 import { BadRequestError, ForbiddenError, UnknownActionError } from '../../shared/errors.js';
 import { setFloodCloser } from '../../shared/flood.js';
 import { frameForError, ipBudgetKey, messageRoute, principalKeyOf } from '../../shared/handler.js';
@@ -36,7 +36,7 @@ describe('handler', () => {
     setFloodCloser(undefined);
     delete process.env.FRAME_RATE_LIMIT;
     delete process.env.FRAME_BURST_LIMIT;
-    resetConfig();
+    configure();
   });
 
   describe('messageRoute flood limit', () => {
@@ -44,7 +44,7 @@ describe('handler', () => {
     function countingRoute() {
       process.env.FRAME_RATE_LIMIT = '10';
       process.env.FRAME_BURST_LIMIT = '5';
-      resetConfig();
+      configure();
       const runs = { count: 0 };
       const handler = messageRoute(async () => {
         runs.count++;
@@ -101,7 +101,7 @@ describe('handler', () => {
     it('is off with FrameRateLimit=0', async () => {
       const { handler, runs } = countingRoute();
       process.env.FRAME_RATE_LIMIT = '0';
-      resetConfig();
+      configure();
       for (let i = 0; i < 200; i++) await handler(messageEvent('ping', { action: 'ping' }, FLOODER));
       expect(runs.count).to.equal(200);
     });

@@ -5,9 +5,9 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import { setClients } from '../../shared/clients.js';
 import { removeConnection } from '../../shared/connection-cleanup.js';
 import { joinChannel, openConnection } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
 import type { Poster } from '../../shared/poster.js';
 import { addMemberConnection, joinPresence, memberKeyOf, presenceKey, readMembers, removeMemberConnection } from '../../shared/presence.js';
@@ -45,10 +45,10 @@ describe('presence store', () => {
   });
   beforeEach(() => {
     poster = new RecordingPoster();
-    setClients({ poster });
+    configure({ clients: { poster } });
   });
   after(async () => {
-    setClients({ poster: undefined });
+    configure({ clients: { poster: undefined } });
     delete process.env.AUTH_MODE;
     delete process.env.PRESENCE_MEMBER_LIMIT;
     await db.stop();

@@ -5,8 +5,9 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import { documentClient, setClients } from '../../shared/clients.js';
+import { documentClient } from '../../shared/clients.js';
 import { openConnection } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import { publish } from '../../shared/publish.js';
 import { historyPages, markSkipped } from '../../shared/store.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
@@ -25,7 +26,7 @@ describe('shared/publish: history step', () => {
     backend.api.posts.length = 0;
   });
   afterEach(() => {
-    setClients({ ddb: backend.db.doc });
+    configure({ clients: { ddb: backend.db.doc } });
   });
 
   /** Makes the history write (a PutCommand with a frame) behave as `fault` says, once. */
@@ -38,7 +39,7 @@ describe('shared/publish: history step', () => {
       if (fault === 'answer lost') await realSend(command as never);
       throw Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' });
     }) as Send;
-    setClients({ ddb: Object.assign(Object.create(backend.db.doc), { send }) });
+    configure({ clients: { ddb: Object.assign(Object.create(backend.db.doc), { send }) } });
   }
 
   async function rows(channel: string) {

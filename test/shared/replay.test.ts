@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import { resetClients, setClients } from '../../shared/clients.js';
+import { configure, reset } from '../../shared/dependencies.js';
 import { ReplayIncompleteError } from '../../shared/errors.js';
 import { API_GATEWAY_MESSAGE_BYTES } from '../../shared/limits.js';
 import type { Poster, PostOutcome } from '../../shared/poster.js';
@@ -127,7 +127,7 @@ describe('shared/replay', () => {
       db = await startDynamo({ HISTORY_SIZE: '20' });
     });
     after(async () => {
-      resetClients();
+      reset();
       await db.stop();
     });
 
@@ -291,7 +291,7 @@ describe('shared/replay', () => {
         }
         return real.send(command as never);
       }) as typeof real.send;
-      setClients({ ddb: Object.assign(Object.create(real), { send }) });
+      configure({ clients: { ddb: Object.assign(Object.create(real), { send }) } });
       try {
         const poster = fakePoster();
         const error = await replay('c=', 'faulty', 0, await readSequence('faulty'), {
@@ -304,7 +304,7 @@ describe('shared/replay', () => {
         expect((error as ReplayIncompleteError).details).to.deep.equal({ channel: 'faulty', lastSeq: 2 });
         expect(delivered(poster.posts)).to.deep.equal([1, 2]);
       } finally {
-        setClients({ ddb: real });
+        configure({ clients: { ddb: real } });
       }
     });
 

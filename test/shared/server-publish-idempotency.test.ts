@@ -6,8 +6,8 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
-import { setClients } from '../../shared/clients.js';
 import { openConnection } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import {
   messageIdFor,
   PROGRESS_WRITE_INTERVAL_MS,
@@ -61,7 +61,7 @@ describe('shared/server-publish idempotency', () => {
       },
       destroy() {},
     };
-    setClients({ ddb: faulty as unknown as DynamoDBDocumentClient });
+    configure({ clients: { ddb: faulty as unknown as DynamoDBDocumentClient } });
     await openConnection('a=', ['news', 'sport', 'quiet'], Date.now());
     await openConnection('b=', ['news'], Date.now());
   });

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import {
-  MIN_HMAC_SECRET_BYTES,
-  SECRET_MAX_AGE_SECONDS,
-  setKeyDependencies,
-  verificationKey,
-} from '../../../shared/auth/verification-keys.js';
+import { MIN_HMAC_SECRET_BYTES, SECRET_MAX_AGE_SECONDS, verificationKey } from '../../../shared/auth/verification-keys.js';
+import { configure } from '../../../shared/dependencies.js';
 import { SECRET } from './tokens.js';
 
 const source = { kind: 'ssm', parameterName: '/airwave/jwt-secret' } as const;
@@ -13,11 +9,11 @@ const bytes = (key: Awaited<ReturnType<typeof verificationKey>>) =>
   key.kind === 'hmac' ? new TextDecoder().decode(key.secret) : undefined;
 
 describe('auth/verification-keys', () => {
-  afterEach(() => setKeyDependencies({}));
+  afterEach(() => configure({ keys: {} }));
 
   it('reads the SSM secret once and serves later and concurrent invocations from the cache', async () => {
     const fetchParameter = sinon.stub().resolves(SECRET);
-    setKeyDependencies({ fetchParameter });
+    configure({ keys: { fetchParameter } });
     const keys = await Promise.all([verificationKey(source), verificationKey(source), verificationKey(source)]);
     await verificationKey(source);
     expect(keys.map(bytes)).to.deep.equal([SECRET, SECRET, SECRET]);
@@ -26,7 +22,7 @@ describe('auth/verification-keys', () => {
 
   it(`reads the secret again once the cached one is ${SECRET_MAX_AGE_SECONDS} s old (rotation)`, async () => {
     const fetchParameter = sinon.stub().onFirstCall().resolves(SECRET).onSecondCall().resolves(`${SECRET}-rotated`);
-    setKeyDependencies({ fetchParameter });
+    configure({ keys: { fetchParameter } });
     const t0 = Date.now();
     expect(bytes(await verificationKey(source, t0))).to.equal(SECRET);
     expect(bytes(await verificationKey(source, t0 + (SECRET_MAX_AGE_SECONDS - 1) * 1000))).to.equal(SECRET);
@@ -36,7 +32,7 @@ describe('auth/verification-keys', () => {
 
   it('does not cache a failed read: the next invocation tries again', async () => {
     const fetchParameter = sinon.stub().onFirstCall().rejects(new Error('ThrottlingException')).onSecondCall().resolves(SECRET);
-    setKeyDependencies({ fetchParameter });
+    configure({ keys: { fetchParameter } });
     let failed = false;
     await verificationKey(source).catch(() => {
       failed = true;
@@ -47,7 +43,7 @@ describe('auth/verification-keys', () => {
 
   it(`refuses a missing secret, or one shorter than ${MIN_HMAC_SECRET_BYTES} bytes`, async () => {
     for (const value of [undefined, '', 'short-secret']) {
-      setKeyDependencies({ fetchParameter: sinon.stub().resolves(value) });
+      configure({ keys: { fetchParameter: sinon.stub().resolves(value) } });
       let message = '';
       await verificationKey(source).catch((error: Error) => {
         message = error.message;
