@@ -17,13 +17,13 @@
  * Principal budgets (`p#<key>`) are not the connection's: they expire with their window.
  */
 import { randomBytes } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './clients.js';
 import { config } from './config.js';
 import { GRACE_MS, withGrace } from './deadline.js';
 import { BUDGET_WINDOW_SECONDS, CONNECT_SETTLE_MS, CONNECTION_MAX_SECONDS, TTL_MARGIN_SECONDS } from './limits.js';
 import { logger } from './observability.js';
-import { batchWrite, subscriptionItem } from './store.js';
+import { batchWrite, queryPages, subscriptionItem } from './store.js';
 import {
   CONNECTION_SORT_KEY,
   connectionKey,
@@ -256,20 +256,14 @@ export async function leaveChannel(connectionId: string, channel: string): Promi
 /** How many subscription rows the connection has (a counting Query; tests and diagnostics). */
 export async function countSubscriptions(connectionId: string): Promise<number> {
   let count = 0;
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const out = await documentClient().send(
-      new QueryCommand({
-        TableName: config().tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
-        ExpressionAttributeValues: { ':pk': connectionKey(connectionId), ':m': SUBSCRIPTION_PREFIX },
-        Select: 'COUNT',
-        ExclusiveStartKey,
-      }),
-    );
-    count += out.Count ?? 0;
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  for await (const page of queryPages({
+    TableName: config().tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+    ExpressionAttributeValues: { ':pk': connectionKey(connectionId), ':m': SUBSCRIPTION_PREFIX },
+    ProjectionExpression: 'pk',
+  })) {
+    count += page.length;
+  }
   return count;
 }
 
@@ -300,26 +294,19 @@ export async function deleteConnectionRows(connectionId: string): Promise<Remove
   );
   let removed = first.Attributes ? 1 : 0;
   const memberships: Membership[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const out = await documentClient().send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': connectionKey(connectionId) },
-        // mk: the member key of a presence channel's subscription (shared/presence.ts).
-        ProjectionExpression: 'pk, sk, mk',
-        // Strongly consistent: a subscription written just before this read must be in it.
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    const items = out.Items ?? [];
+  for await (const items of queryPages({
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': connectionKey(connectionId) },
+    // mk: the member key of a presence channel's subscription (shared/presence.ts).
+    ProjectionExpression: 'pk, sk, mk',
+    // Strongly consistent: a subscription written just before this read must be in it.
+    ConsistentRead: true,
+  })) {
     await batchWrite(items.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
     for (const item of items) if (typeof item.mk === 'string') memberships.push({ channel: String(item.sk).slice(2), memberKey: item.mk });
     removed += items.length;
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  }
   return { removed, memberships };
 }
 

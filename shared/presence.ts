@@ -46,6 +46,7 @@ import { logger } from './observability.js';
 import { assertCanJoin } from './policy.js';
 import { isPresenceChannel, presenceSettings } from './presence-settings.js';
 import { membersFrame, type PresenceMember, presenceFrameText, type ServerFrame } from './protocol.js';
+import { queryPages } from './store.js';
 import { CONNECTION_SORT_KEY, connectionKey, connectionTtl, subscriptionSortKey } from './table-keys.js';
 import { assertChannel } from './validate.js';
 
@@ -373,18 +374,13 @@ export interface PresenceState {
  */
 export async function readPresence(channel: string, now = nowSeconds()): Promise<PresenceState> {
   const state: PresenceState = { members: [], connections: [], stale: [] };
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const out = await documentClient().send(
-      new QueryCommand({
-        TableName: config().tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
-        ExpressionAttributeValues: { ':pk': presenceKey(channel), ':m': MEMBER_PREFIX },
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of out.Items ?? []) {
+  for await (const items of queryPages({
+    TableName: config().tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+    ExpressionAttributeValues: { ':pk': presenceKey(channel), ':m': MEMBER_PREFIX },
+    ConsistentRead: true,
+  })) {
+    for (const item of items) {
       const memberKey = String(item.sk).slice(MEMBER_PREFIX.length);
       const conns = item.conns as Set<string> | undefined;
       if (Number(item.ttl) <= now) state.stale.push({ memberKey, v: Number(item.v), expired: true });
@@ -396,8 +392,7 @@ export async function readPresence(channel: string, now = nowSeconds()): Promise
       // before ending the row (a timeout). Not a member either way.
       else state.stale.push({ memberKey, v: Number(item.v), expired: false });
     }
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  }
   state.members.sort((a, b) => a.v - b.v);
   state.members = state.members.slice(0, presenceSettings().memberLimit);
   return state;

@@ -51,7 +51,8 @@ export async function batchWrite(requests: Record<string, unknown>[]): Promise<v
   }
 }
 
-async function* queryPages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
+/** Every page of a Query (its Items), following LastEvaluatedKey: the one paging loop of the table's reads. */
+export async function* queryPages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const out = await documentClient().send(new QueryCommand({ ...input, ExclusiveStartKey }));
