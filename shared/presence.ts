@@ -32,7 +32,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as wait } from 'node:timers/promises';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { spend } from './budgets.js';
 import { bulkPoster, documentClient } from './clients.js';
 import { config } from './config.js';
@@ -66,6 +67,10 @@ const PRESENCE_POST_ATTEMPTS = 3;
 const inCleanup = new AsyncLocalStorage<true>();
 /** Tries of the join loop (existing member / new member) before the join counts as failed. */
 const JOIN_ATTEMPTS = 8;
+/** The first wait before taking a slot again when the count is high but the rows are fewer than the cap; doubles per try. */
+const SLOT_RETRY_BASE_MS = 20;
+/** The longest of those waits: with JOIN_ATTEMPTS tries, a join waits at most about 1.4 s in all before `presence_full`. */
+const SLOT_RETRY_MAX_MS = 400;
 const COUNTER_SORT_KEY = 'n';
 /**
  * A member counter unchanged this long has no slot in flight: a join takes its slot and writes
@@ -148,6 +153,15 @@ export async function addMemberConnection(
       if (late === 'retry') continue;
       if (late) return { member: late.member, created: late.alone };
       if (attempt === 0 && (await repairCount(channel))) continue;
+      // The count can be high for a moment without the channel being full: a leave deleted its
+      // row and has not freed its slot yet, or a join took a slot and has not written its row
+      // (or given the slot back). Both settle within milliseconds, so while there are fewer rows
+      // than the cap, wait and take a slot again. Refusing here instead told a member coming
+      // back (a roll-over, a reconnect) `presence_full`, which the client takes as final.
+      if (attempt < JOIN_ATTEMPTS - 1 && (await countMemberRows(channel)) < limit) {
+        await wait(Math.min(SLOT_RETRY_BASE_MS * 2 ** attempt, SLOT_RETRY_MAX_MS));
+        continue;
+      }
       return 'full';
     }
     try {
@@ -235,6 +249,20 @@ function existingMember(memberKey: string, connectionId: string, row: Record<str
   return { member: toMember(memberKey, row?.v, row?.info), alone };
 }
 
+/** The member rows of `channel` (stale ones included), by a strongly consistent count. */
+async function countMemberRows(channel: string): Promise<number> {
+  let rows = 0;
+  for await (const items of queryPages({
+    TableName: config().tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+    ExpressionAttributeValues: { ':pk': presenceKey(channel), ':m': MEMBER_PREFIX },
+    ConsistentRead: true,
+    ProjectionExpression: 'sk',
+  }))
+    rows += items.length;
+  return rows;
+}
+
 async function addCount(channel: string, delta: number): Promise<void> {
   await documentClient().send(
     new UpdateCommand({
@@ -260,22 +288,7 @@ async function repairCount(channel: string, now = Date.now()): Promise<boolean> 
   const n = Number(counter.Item?.n);
   const at = Number(counter.Item?.at ?? 0);
   if (!(n > 0) || now - at < COUNTER_SETTLE_MS) return false;
-  let rows = 0;
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const out = await documentClient().send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
-        ExpressionAttributeValues: { ':pk': presenceKey(channel), ':m': MEMBER_PREFIX },
-        ConsistentRead: true,
-        Select: 'COUNT',
-        ExclusiveStartKey,
-      }),
-    );
-    rows += out.Count ?? 0;
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  const rows = await countMemberRows(channel);
   if (rows >= n) return false;
   try {
     await documentClient().send(

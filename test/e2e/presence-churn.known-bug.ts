@@ -100,6 +100,7 @@ describe('presence end to end: churn (known intermittent bug, issue 15)', functi
           reconnectMaxMs: 1_000,
           heartbeatIdleMs: 0,
         });
+        live.client.on('error', (e) => errors.push(`${sub}#${lives.indexOf(live)}: ${e.code} ${e.channel ?? ''} ${e.message}`));
         lives.push(live);
         return live;
       };
@@ -126,7 +127,6 @@ describe('presence end to end: churn (known intermittent bug, issue 15)', functi
           victim.client.close();
         }
       }
-      for (const l of lives) l.client.on('error', (e) => errors.push(`${l.sub}: ${e.code}`));
       const survivors = lives.filter((l) => !l.dead);
       const truth = [...new Set(survivors.map((l) => l.sub))].sort();
       const settled = () =>
@@ -166,6 +166,16 @@ describe('presence end to end: churn (known intermittent bug, issue 15)', functi
       const probe = await open(ctx, truth[0]);
       const ack = await join(probe, room);
       for (const l of lives) l.client.close();
+      if (wrong.length > 0 && process.env.PRESENCE_CHURN_STATS) {
+        console.log(errors.join('\n'));
+        console.log(
+          ctx.logs
+            .filter((l) => /WARN|ERROR|presence/i.test(l.line))
+            .slice(-80)
+            .map((l) => `${l.fn}: ${l.line}`)
+            .join('\n'),
+        );
+      }
       expect(wrong, `truth ${truth.join(',')}; errors ${errors.slice(0, 5).join(' / ')}`).to.deep.equal([]);
       expect(ids(ack.members)).to.deep.equal(truth);
       // No duplicates in any list.

@@ -3,7 +3,7 @@
  * cap under concurrent joins, races between two connections of one principal, the leave event
  * going to exactly one caller, and the cleanup of a removed connection's memberships.
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { removeConnection } from '../../shared/connection-cleanup.js';
 import { joinChannel, openConnection } from '../../shared/connection-store.js';
@@ -92,6 +92,28 @@ describe('presence store', () => {
     expect(await addMemberConnection('presence:drift', 'b', 'B=', undefined, TTL, 2)).to.deep.include({ created: true });
     expect(await counter('presence:drift')).to.equal(2);
     expect(await readMembers('presence:drift')).to.have.length(2);
+  });
+
+  it('lets a join through while a leave has deleted its row and not yet freed its slot (the count is high for a moment)', async () => {
+    await addMemberConnection('presence:gap', 'a', 'A=', undefined, TTL, 2);
+    await addMemberConnection('presence:gap', 'b', 'B=', undefined, TTL, 2);
+    // b's leave halfway: its row deleted, its slot not freed yet (endMember's two writes).
+    await db.doc.send(new DeleteCommand({ TableName: db.tableName, Key: { pk: presenceKey('presence:gap'), sk: 'm#b' } }));
+    const freed = new Promise((resolve) => setTimeout(resolve, 150)).then(() =>
+      db.doc.send(
+        new UpdateCommand({
+          TableName: db.tableName,
+          Key: { pk: presenceKey('presence:gap'), sk: 'n' },
+          UpdateExpression: 'ADD n :d',
+          ExpressionAttributeValues: { ':d': -1 },
+        }),
+      ),
+    );
+    const joined = await addMemberConnection('presence:gap', 'c', 'C=', undefined, TTL, 2);
+    await freed;
+    expect(joined).to.deep.include({ created: true });
+    expect((await readMembers('presence:gap')).map((m) => m.id)).to.deep.equal(['a', 'c']);
+    expect(await counter('presence:gap')).to.equal(2);
   });
 
   it('gives every new membership a higher version', async () => {
