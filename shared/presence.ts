@@ -374,6 +374,8 @@ export interface PresenceState {
   members: PresenceMember[];
   /** Every connection of those members: who presence events go to. */
   connections: string[];
+  /** The member key each of those connections was listed under (a 410 takes it out of that member). */
+  owners: Map<string, string>;
   /** Rows past their TTL, and rows whose last connection left without ending them. */
   stale: Array<{ memberKey: string; v: number; expired: boolean }>;
 }
@@ -386,7 +388,7 @@ export interface PresenceState {
  * consistent, which the ordering argument of joinPresence needs.
  */
 export async function readPresence(channel: string, now = nowSeconds()): Promise<PresenceState> {
-  const state: PresenceState = { members: [], connections: [], stale: [] };
+  const state: PresenceState = { members: [], connections: [], owners: new Map(), stale: [] };
   for await (const items of queryPages({
     TableName: config().tableName,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
@@ -400,6 +402,7 @@ export async function readPresence(channel: string, now = nowSeconds()): Promise
       else if (conns?.size) {
         state.members.push(toMember(memberKey, item.v, item.info));
         state.connections.push(...conns);
+        for (const id of conns) state.owners.set(id, memberKey);
       }
       // No connection left: its last one is leaving right now, or left and its function stopped
       // before ending the row (a timeout). Not a member either way.
@@ -436,22 +439,32 @@ export async function readMembers(channel: string): Promise<PresenceMember[]> {
   return state.members;
 }
 
-/** Posts a presence frame to `ids` through the fan-out's delivery (retries, 410 cleanup), within PRESENCE_DELIVERY_BUDGET_MS. */
-async function deliverPresence(ids: string[], frame: string): Promise<void> {
+/**
+ * Posts a presence frame to `ids` of `channel` through the fan-out's delivery (retries, 410
+ * cleanup), within PRESENCE_DELIVERY_BUDGET_MS. `owners` names the member each id was read under.
+ */
+async function deliverPresence(channel: string, ids: string[], owners: Map<string, string>, frame: string): Promise<void> {
   if (ids.length === 0) return;
   await deliverUntil([ids], frame, {
     poster: bulkPoster(),
     // Never past the route's own deadline: a route answered `unavailable` must not post on.
     deadline: Math.min(Date.now() + PRESENCE_DELIVERY_BUDGET_MS, currentDeadline()?.at ?? Number.POSITIVE_INFINITY),
     maxAttempts: PRESENCE_POST_ATTEMPTS,
-    onGone: inCleanup.getStore() ? async () => undefined : (id) => inCleanup.run(true, () => removeGoneMember(id)),
+    onGone: inCleanup.getStore() ? async () => undefined : (id) => inCleanup.run(true, () => removeGoneMember(channel, id, owners.get(id))),
   });
 }
 
-/** A connection a presence event found gone: its rows, then its memberships (as shared/connection-cleanup.ts does, one level deep). */
-async function removeGoneMember(connectionId: string): Promise<void> {
+/**
+ * A connection a presence event found gone: its rows, then its memberships (as
+ * shared/connection-cleanup.ts does, one level deep), and always the member of `channel` it was
+ * listed under. That last step is what its rows cannot give when they are gone already: a
+ * `$disconnect` whose cleanup failed (a timeout, DynamoDB unavailable) after deleting the rows
+ * left the connection in the member row, and without it that member stayed listed until its TTL.
+ */
+async function removeGoneMember(channel: string, connectionId: string, memberKey: string | undefined): Promise<void> {
   const { memberships } = await deleteConnectionRows(connectionId);
-  if (memberships.length > 0) await leaveMemberships(connectionId, memberships);
+  const listed = memberKey !== undefined && !memberships.some((m) => m.channel === channel && m.memberKey === memberKey);
+  await leaveMemberships(connectionId, listed ? [...memberships, { channel, memberKey }] : memberships);
 }
 
 async function rowExists(pk: string, sk: string): Promise<boolean> {
@@ -464,8 +477,8 @@ async function rowExists(pk: string, sk: string): Promise<boolean> {
 /** Sends the leave event of a member that ended to every member's connections (read after the end). */
 async function announceLeave(channel: string, member: PresenceMember): Promise<void> {
   try {
-    const { connections } = await readPresence(channel);
-    await deliverPresence(connections, presenceFrameText(channel, 'leave', member));
+    const { connections, owners } = await readPresence(channel);
+    await deliverPresence(channel, connections, owners, presenceFrameText(channel, 'leave', member));
   } catch (error) {
     logger.warn('presence leave event not sent', { channel, error: (error as Error).name });
   }
@@ -525,7 +538,7 @@ export async function joinPresence(ctx: RouteContext, channel: string): Promise<
   const still = state.members.some((m) => m.id === memberKey && m.v === member.v);
   if (created && still) {
     const others = state.connections.filter((id) => id !== ctx.connectionId);
-    await deliverPresence(others, presenceFrameText(channel, 'join', member)).catch((error) =>
+    await deliverPresence(channel, others, state.owners, presenceFrameText(channel, 'join', member)).catch((error) =>
       logger.warn('presence join event not sent', { channel, error: (error as Error).name }),
     );
   }

@@ -6,7 +6,7 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { removeConnection } from '../../shared/connection-cleanup.js';
-import { joinChannel, openConnection } from '../../shared/connection-store.js';
+import { deleteConnectionRows, joinChannel, openConnection } from '../../shared/connection-store.js';
 import { configure } from '../../shared/dependencies.js';
 import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
 import type { Poster } from '../../shared/poster.js';
@@ -245,6 +245,33 @@ describe('presence store', () => {
     const toG3 = poster.posts.filter((p) => p.id === 'G3=').map((p) => (p.frame.member as { id: string }).id);
     expect(toG3.sort()).to.deep.equal(['g1', 'g2']);
     expect((await readMembers(room)).map((m) => m.id)).to.deep.equal(['g3']);
+  });
+
+  it('a 410 found by a presence event ends a member whose $disconnect deleted its rows but failed before its membership', async () => {
+    const room = 'presence:ghost';
+    for (const [id, principal] of [
+      ['H1=', 'h1'],
+      ['H2=', 'h2'],
+    ]) {
+      await openConnection(id, [], Date.now() - 60_000, Date.now() - 60_000);
+      await joinChannel(id, room, Date.now(), 10);
+      await joinPresence({ ...ctxOf(id, principal), connectedAt: Date.now() - 60_000 }, room);
+    }
+    // H1's $disconnect deleted its rows, then failed (a timeout) before leaving its membership.
+    await deleteConnectionRows('H1=');
+    poster.gone.add('H1=');
+    poster.posts = [];
+    await openConnection('H3=', [], Date.now() - 60_000, Date.now() - 60_000);
+    await joinChannel('H3=', room, Date.now(), 10);
+    await joinPresence({ ...ctxOf('H3=', 'h3'), connectedAt: Date.now() - 60_000 }, room);
+    // h3's join event found H1 gone: h1 ends, and its leave reaches the others.
+    expect((await readMembers(room)).map((m) => m.id)).to.deep.equal(['h2', 'h3']);
+    const leaves = poster.posts.filter((p) => p.frame.event === 'leave').map((p) => [p.id, (p.frame.member as { id: string }).id]);
+    expect(leaves.sort()).to.deep.equal([
+      ['H2=', 'h1'],
+      ['H3=', 'h1'],
+    ]);
+    expect(await counter(room)).to.equal(2);
   });
 
   it('names a connection by a hash of its id with AuthMode=none (no client learns another connection id)', () => {
