@@ -38,7 +38,7 @@ import { spend } from './budgets.js';
 import { bulkPoster, documentClient } from './clients.js';
 import { config } from './config.js';
 import { deleteConnectionRows, type Membership } from './connection-store.js';
-import { currentDeadline } from './deadline.js';
+import { currentDeadline, GRACE_MS, UnavailableError, withGrace } from './deadline.js';
 import { deliverUntil } from './delivery.js';
 import { PresenceRefusedError } from './errors.js';
 import type { RouteContext } from './handler.js';
@@ -124,63 +124,96 @@ export async function addMemberConnection(
   limit: number,
   connectionLimit = presenceSettings().connectionsPerMember,
 ): Promise<AddOutcome> {
-  const { tableName } = config();
-  const key = memberRowKey(channel, memberKey);
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
     const existing = await addToExisting(channel, memberKey, connectionId, ttl, connectionLimit);
     if (existing === 'crowded') return 'crowded';
     if (existing === 'retry') continue;
     if (existing) return { member: existing.member, created: existing.alone };
-    let v: number;
-    try {
-      const out = await documentClient().send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: counterKey(channel),
-          UpdateExpression: 'ADD n :one, v :one SET #at = :now',
-          ConditionExpression: 'attribute_not_exists(n) OR n < :limit',
-          ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':now': Date.now() },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      v = Number(out.Attributes?.v);
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-      // Full, unless another connection of this principal made the member meanwhile.
-      const late = await addToExisting(channel, memberKey, connectionId, ttl, connectionLimit);
-      if (late === 'crowded') return 'crowded';
-      if (late === 'retry') continue;
-      if (late) return { member: late.member, created: late.alone };
-      if (attempt === 0 && (await repairCount(channel))) continue;
-      // The count can be high for a moment without the channel being full: a leave deleted its
-      // row and has not freed its slot yet, or a join took a slot and has not written its row
-      // (or given the slot back). Both settle within milliseconds, so while there are fewer rows
-      // than the cap, wait and take a slot again. Refusing here instead told a member coming
-      // back (a roll-over, a reconnect) `presence_full`, which the client takes as final.
-      if (attempt < JOIN_ATTEMPTS - 1 && (await countMemberRows(channel)) < limit) {
-        await wait(Math.min(SLOT_RETRY_BASE_MS * 2 ** attempt, SLOT_RETRY_MAX_MS));
-        continue;
-      }
-      return 'full';
+    const made = await unsplit(() => createMember(channel, memberKey, connectionId, info, ttl, limit));
+    if (made === 'exists') continue; // another connection of this principal created it first: join it (next round)
+    if (made !== 'refused') return { member: made, created: true };
+    // Full, unless another connection of this principal made the member meanwhile.
+    const late = await addToExisting(channel, memberKey, connectionId, ttl, connectionLimit);
+    if (late === 'crowded') return 'crowded';
+    if (late === 'retry') continue;
+    if (late) return { member: late.member, created: late.alone };
+    if (attempt === 0 && (await repairCount(channel))) continue;
+    // The count can be high for a moment without the channel being full: a leave deleted its
+    // row and has not freed its slot yet, or a join took a slot and has not written its row
+    // (or given the slot back). Both settle within milliseconds, so while there are fewer rows
+    // than the cap, wait and take a slot again. Refusing here instead told a member coming
+    // back (a roll-over, a reconnect) `presence_full`, which the client takes as final.
+    if (attempt < JOIN_ATTEMPTS - 1 && (await countMemberRows(channel)) < limit) {
+      await wait(Math.min(SLOT_RETRY_BASE_MS * 2 ** attempt, SLOT_RETRY_MAX_MS));
+      continue;
     }
-    try {
-      await documentClient().send(
-        new PutCommand({
-          TableName: tableName,
-          Item: { ...key, conns: new Set([connectionId]), v, ttl, ...(info === undefined ? {} : { info }) },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return { member: toMember(memberKey, v, info), created: true };
-    } catch (error) {
-      // The slot holds no member: give it back, whatever went wrong.
-      await addCount(channel, -1);
-      if (!isConditionFailed(error)) throw error;
-      // Another connection of this principal created the member first: join it (next round).
-    }
+    return 'full';
   }
   throw new Error('presence join did not settle');
+}
+
+/**
+ * Takes a slot on the member counter (within `limit`) and writes the member row in it: the new
+ * member, 'refused' when the count says full, or 'exists' when another connection of the same
+ * principal wrote the row first (the slot is given back).
+ */
+async function createMember(
+  channel: string,
+  memberKey: string,
+  connectionId: string,
+  info: string | undefined,
+  ttl: number,
+  limit: number,
+): Promise<PresenceMember | 'refused' | 'exists'> {
+  const { tableName } = config();
+  let v: number;
+  try {
+    const out = await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: counterKey(channel),
+        UpdateExpression: 'ADD n :one, v :one SET #at = :now',
+        ConditionExpression: 'attribute_not_exists(n) OR n < :limit',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':now': Date.now() },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    v = Number(out.Attributes?.v);
+  } catch (error) {
+    if (isConditionFailed(error)) return 'refused';
+    throw error;
+  }
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...memberRowKey(channel, memberKey), conns: new Set([connectionId]), v, ttl, ...(info === undefined ? {} : { info }) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return toMember(memberKey, v, info);
+  } catch (error) {
+    // The slot holds no member: give it back, whatever went wrong.
+    await addCount(channel, -1);
+    if (!isConditionFailed(error)) throw error;
+    return 'exists';
+  }
+}
+
+/**
+ * Runs two writes that must not be split (a slot and its member row, a member row's delete and
+ * its slot) until the deadline's grace end (shared/deadline.ts) rather than the deadline itself.
+ * Cut between them, or with the first one's answer lost at the deadline, the member count
+ * would stay wrong until a repair (repairCount, which waits for a quiet counter): under churn a
+ * slot leaked this way kept a principal out of a channel that was not full. The grace end is
+ * when the route's answer goes out at the latest, so nothing is written after the answer.
+ */
+async function unsplit<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = currentDeadline();
+  if (!deadline) return fn();
+  if (deadline.expired) throw new UnavailableError();
+  return withGrace(deadline.remaining() + GRACE_MS, fn);
 }
 
 /**
@@ -347,25 +380,27 @@ export async function removeMemberConnection(
 
 /** Deletes the member row of version `v` under `condition`; on success frees its slot and returns the member. */
 async function endMember(channel: string, memberKey: string, v: number, condition: string, values: Record<string, unknown> = {}) {
-  try {
-    const out = await documentClient().send(
-      new DeleteCommand({
-        TableName: config().tableName,
-        Key: memberRowKey(channel, memberKey),
-        ConditionExpression: `${condition} AND v = :v`,
-        ExpressionAttributeNames: condition.includes('#ttl') ? { '#ttl': 'ttl' } : undefined,
-        ExpressionAttributeValues: { ...values, ':v': v },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    if (!out.Attributes) return undefined;
-    await addCount(channel, -1);
-    return toMember(memberKey, out.Attributes.v, out.Attributes.info);
-  } catch (error) {
-    // A connection of the same principal joined in between (or another caller ended it first).
-    if (isConditionFailed(error)) return undefined;
-    throw error;
-  }
+  return unsplit(async () => {
+    try {
+      const out = await documentClient().send(
+        new DeleteCommand({
+          TableName: config().tableName,
+          Key: memberRowKey(channel, memberKey),
+          ConditionExpression: `${condition} AND v = :v`,
+          ExpressionAttributeNames: condition.includes('#ttl') ? { '#ttl': 'ttl' } : undefined,
+          ExpressionAttributeValues: { ...values, ':v': v },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      if (!out.Attributes) return undefined;
+      await addCount(channel, -1);
+      return toMember(memberKey, out.Attributes.v, out.Attributes.info);
+    } catch (error) {
+      // A connection of the same principal joined in between (or another caller ended it first).
+      if (isConditionFailed(error)) return undefined;
+      throw error;
+    }
+  });
 }
 
 /** A presence channel as one strongly consistent Query of its partition read it. */

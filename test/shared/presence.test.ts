@@ -3,10 +3,11 @@
  * cap under concurrent joins, races between two connections of one principal, the leave event
  * going to exactly one caller, and the cleanup of a removed connection's memberships.
  */
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { removeConnection } from '../../shared/connection-cleanup.js';
 import { deleteConnectionRows, joinChannel, openConnection } from '../../shared/connection-store.js';
+import { currentDeadline, isUnavailable, UnavailableError, withDeadline } from '../../shared/deadline.js';
 import { configure } from '../../shared/dependencies.js';
 import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
 import type { Poster } from '../../shared/poster.js';
@@ -114,6 +115,40 @@ describe('presence store', () => {
     expect(joined).to.deep.include({ created: true });
     expect((await readMembers('presence:gap')).map((m) => m.id)).to.deep.equal(['a', 'c']);
     expect(await counter('presence:gap')).to.equal(2);
+  });
+
+  describe('a slot follows its member even when the deadline cuts the call between the two writes', () => {
+    /** The document client as the deployed one behaves (no call after the deadline), with `slow` commands taking 300 ms. */
+    function deadlineBound(slow: (command: unknown) => boolean, outcome: 'fails' | 'succeeds'): void {
+      const realSend = db.doc.send.bind(db.doc);
+      const send = async (command: unknown) => {
+        if (currentDeadline()?.expired) throw new UnavailableError();
+        if (!slow(command)) return realSend(command as never);
+        const answer = outcome === 'succeeds' ? await realSend(command as never) : undefined;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (outcome === 'fails' || currentDeadline()?.expired) throw new UnavailableError();
+        return answer;
+      };
+      configure({ clients: { ddb: Object.assign(Object.create(db.doc), { send }) } });
+    }
+    afterEach(() => configure({ clients: { ddb: db.doc } }));
+
+    it('gives the slot back when the member write fails at the deadline', async () => {
+      deadlineBound((c) => c instanceof PutCommand && c.input.Item?.conns !== undefined, 'fails');
+      const error = await withDeadline(Date.now() + 100, () =>
+        addMemberConnection('presence:cut-join', 'j', 'J=', undefined, TTL, 5),
+      ).catch((e: unknown) => e);
+      expect(isUnavailable(error)).to.equal(true);
+      expect(await counter('presence:cut-join')).to.equal(0);
+    });
+
+    it('frees the slot when the deadline passes right after the member row is deleted', async () => {
+      await addMemberConnection('presence:cut-leave', 'l', 'L=', undefined, TTL, 5);
+      deadlineBound((c) => c instanceof DeleteCommand, 'succeeds');
+      await withDeadline(Date.now() + 100, () => removeMemberConnection('presence:cut-leave', 'l', 'L=')).catch(() => undefined);
+      expect(await readMembers('presence:cut-leave')).to.deep.equal([]);
+      expect(await counter('presence:cut-leave')).to.equal(0);
+    });
   });
 
   it('gives every new membership a higher version', async () => {
