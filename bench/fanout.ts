@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { buildStackModel } from '../local/cloudformation/stack-model.js';
-import { resetClients } from '../shared/clients.js';
+import { reset } from '../shared/dependencies.js';
 import { concurrencyFor } from '../shared/fanout.js';
 import { FastPoster } from '../shared/fast-poster.js';
 import { createPacer } from '../shared/pacer.js';
@@ -235,7 +235,7 @@ async function runOne(n: number, context: { model: ThrottleModel; overrides: Rec
     log(`stack output before the failure:\n${stack.tail().join('\n')}`);
     throw error;
   } finally {
-    resetClients();
+    reset();
     await stack.stop();
   }
 }

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { handler, workerDeadline } from '../../functions/fanout/index.js';
-import { setClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
 import type { FanoutBatch } from '../../shared/fanout.js';
 import { API_GATEWAY_FRAME_BYTES, FANOUT_MAX_HOPS, WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
@@ -67,11 +66,13 @@ describe('functions/fanout', () => {
     const ids = Array.from({ length: 250 }, (_, i) => `L0S${String(i).padStart(4, '0')}cOFvHcC=`);
     await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'wide', Date.now()) } })));
     const handed: unknown[] = [];
-    setClients({
-      lambda: {
-        async send(command: unknown) {
-          handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
-          return { StatusCode: 202 };
+    configure({
+      clients: {
+        lambda: {
+          async send(command: unknown) {
+            handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
+            return { StatusCode: 202 };
+          },
         },
       },
     });
@@ -85,18 +86,20 @@ describe('functions/fanout', () => {
     // Assess
     expect(handed).to.have.length(2);
     expect(reports.map((r) => r.delivered)).to.deep.equal([100, 50]);
-    setClients({ lambda: undefined });
+    configure({ clients: { lambda: undefined } });
   });
 
   describe('a batch it cannot finish in its time budget', () => {
     /** Records the worker's hand-offs (async invokes of itself). */
     function recordInvokes() {
       const handed: FanoutBatch[] = [];
-      setClients({
-        lambda: {
-          async send(command: unknown) {
-            handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
-            return { StatusCode: 202 };
+      configure({
+        clients: {
+          lambda: {
+            async send(command: unknown) {
+              handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
+              return { StatusCode: 202 };
+            },
           },
         },
       });
@@ -106,7 +109,7 @@ describe('functions/fanout', () => {
     const contextWith = (ms: number) => ({ getRemainingTimeInMillis: () => WORKER_RESERVE_MS + ms }) as never;
     afterEach(() => {
       backend.api.throttle.clear();
-      setClients({ lambda: undefined });
+      configure({ clients: { lambda: undefined } });
     });
 
     it('hands exactly its undelivered ids to a fresh invocation with the next hop, and returns normally', async () => {
@@ -213,16 +216,11 @@ describe('functions/fanout', () => {
   });
 
   describe('pacing', () => {
+    let restore = () => {};
     before(() => {
-      process.env.POST_RATE_LIMIT = '50';
-      process.env.POST_BURST_LIMIT = '2';
-      resetConfig();
+      restore = configure({ environment: { POST_RATE_LIMIT: '50', POST_BURST_LIMIT: '2' } });
     });
-    after(() => {
-      process.env.POST_RATE_LIMIT = '9500';
-      process.env.POST_BURST_LIMIT = '4750';
-      resetConfig();
-    });
+    after(() => restore());
 
     it('clamps a rate and burst above PostRateLimit / PostBurstLimit instead of posting unpaced', async () => {
       // Prepare: 12 ids, asking for a trillion posts a second with a burst of a billion.

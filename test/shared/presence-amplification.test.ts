@@ -6,8 +6,8 @@
  * (PresenceMemberLimit - 1) x PresenceConnectionsPerMember posts, the figure docs/security.md uses.
  */
 import { expect } from 'chai';
-import { setClients } from '../../shared/clients.js';
 import { joinChannel, openConnection } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
 import type { Poster } from '../../shared/poster.js';
 import { joinPresence } from '../../shared/presence.js';
@@ -38,10 +38,10 @@ describe('presence amplification: an event posts to at most (members - 1) x conn
   const poster = new CountingPoster();
   before(async () => {
     db = await startDynamo({ AUTH_MODE: 'jwt', PRESENCE_MEMBER_LIMIT: '2', PRESENCE_CONNECTIONS_PER_MEMBER: '3' });
-    setClients({ poster });
+    configure({ clients: { poster } });
   });
   after(async () => {
-    setClients({ poster: undefined });
+    configure({ clients: { poster: undefined } });
     delete process.env.AUTH_MODE;
     delete process.env.PRESENCE_MEMBER_LIMIT;
     delete process.env.PRESENCE_CONNECTIONS_PER_MEMBER;
