@@ -8,10 +8,10 @@
 import { expect } from 'chai';
 import { joinChannel, openConnection } from '../../shared/connection-store.js';
 import { configure } from '../../shared/dependencies.js';
-import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
 import type { Poster } from '../../shared/poster.js';
 import { joinPresence } from '../../shared/presence.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
+import { routeContextOf } from '../helpers/events.js';
 
 class CountingPoster implements Poster {
   ids: string[] = [];
@@ -19,18 +19,6 @@ class CountingPoster implements Poster {
     this.ids.push(id);
     return 'ok' as const;
   }
-}
-
-function ctxOf(connectionId: string, principal: string): RouteContext {
-  const event = { requestContext: { connectionId, authorizer: { principal, join: '*', publish: '*' } } };
-  return {
-    event: event as unknown as WebSocketEvent,
-    connectionId,
-    connectedAt: Date.now(),
-    rights: { principal, join: ['*'], publish: ['*'] },
-    principalKey: `sub#${principal}`,
-    body: () => ({}),
-  };
 }
 
 describe('presence amplification: an event posts to at most (members - 1) x connections per member', () => {
@@ -56,10 +44,10 @@ describe('presence amplification: an event posts to at most (members - 1) x conn
       await joinChannel(id, room, Date.now(), 10);
     }
     const outcomes = [];
-    for (const id of parked) outcomes.push(await joinPresence(ctxOf(id, 'parker'), room));
+    for (const id of parked) outcomes.push(await joinPresence(routeContextOf(id, 'parker'), room));
     expect(outcomes.filter((o) => o === 'crowded')).to.have.length(17);
     poster.ids = [];
-    await joinPresence(ctxOf('A=', 'flapper'), room);
+    await joinPresence(routeContextOf('A=', 'flapper'), room);
     // Before the cap, the event reached all 20 parked sockets.
     expect(poster.ids.length).to.equal(3);
   });
