@@ -23,6 +23,22 @@ async function thrownBy(event: unknown): Promise<unknown> {
   return undefined;
 }
 
+/** Injects a Lambda client that records the batches handed to FanoutFunction (async invokes) instead of invoking. */
+function recordInvokes(): FanoutBatch[] {
+  const handed: FanoutBatch[] = [];
+  configure({
+    clients: {
+      lambda: {
+        async send(command: unknown) {
+          handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
+          return { StatusCode: 202 };
+        },
+      },
+    },
+  });
+  return handed;
+}
+
 describe('functions/fanout', () => {
   let backend: TestBackend;
   before(async () => {
@@ -65,23 +81,13 @@ describe('functions/fanout', () => {
     // Prepare: a channel of 250 real-looking ids, so the publisher keeps one batch and hands off two.
     const ids = Array.from({ length: 250 }, (_, i) => `L0S${String(i).padStart(4, '0')}cOFvHcC=`);
     await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'wide', Date.now()) } })));
-    const handed: unknown[] = [];
-    configure({
-      clients: {
-        lambda: {
-          async send(command: unknown) {
-            handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
-            return { StatusCode: 202 };
-          },
-        },
-      },
-    });
+    const handed = recordInvokes();
 
     // Act
     await publish('wide', { text: 'to everyone', nested: { list: [1, 2, 3] } });
     backend.api.posts.length = 0;
     const reports = [];
-    for (const batch of handed) reports.push(await handler(batch as FanoutBatch));
+    for (const batch of handed) reports.push(await handler(batch));
 
     // Assess
     expect(handed).to.have.length(2);
@@ -90,21 +96,6 @@ describe('functions/fanout', () => {
   });
 
   describe('a batch it cannot finish in its time budget', () => {
-    /** Records the worker's hand-offs (async invokes of itself). */
-    function recordInvokes() {
-      const handed: FanoutBatch[] = [];
-      configure({
-        clients: {
-          lambda: {
-            async send(command: unknown) {
-              handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
-              return { StatusCode: 202 };
-            },
-          },
-        },
-      });
-      return handed;
-    }
     /** A Lambda context with `ms` of posting time left after the reserve. */
     const contextWith = (ms: number) => ({ getRemainingTimeInMillis: () => WORKER_RESERVE_MS + ms }) as never;
     afterEach(() => {
