@@ -38,11 +38,13 @@ describe('shared/dependencies', () => {
         .filter((name) => name.endsWith('.ts'))
         .map((name) => `${dir}/${name}`),
     );
-    const hooks = /\b(setClients|resetClients|resetConfig|setKeyDependencies)\b/;
+    const hooks = /\b(setClients|resetClients|resetConfig|setKeyDependencies|setFloodCloser|setIdempotencyClient)\b/;
     const allowed = [
       'shared/clients.ts',
       'shared/config.ts',
       'shared/auth/verification-keys.ts',
+      'shared/flood.ts',
+      'shared/publish-idempotency.ts',
       'shared/dependencies.ts',
       'test/shared/dependencies.test.ts',
     ];
