@@ -1,7 +1,8 @@
 /**
- * The local stack as the fault tests run it (test/e2e/faults*.ts): template.yaml with AuthMode=none
- * and no DefaultChannel, so a client joins only the channels it names; the stack's and the
- * functions' output silenced, since these tests read frames, answers and stored state.
+ * The local stack as the e2e tests of faults, storms and retries run it (test/e2e/faults*.ts,
+ * connect-storm, publish-idempotency): template.yaml with AuthMode=none and no DefaultChannel, so
+ * a client joins only the channels it names; the stack's and the functions' output silenced,
+ * since these tests read frames, answers and stored state.
  */
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.js';
 
