@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../shared/limits.js';
 import type { Bill } from './cost/bill.js';
 import { type Estimate, estimate } from './cost/estimate.js';
-import { type CostInputs, DEFAULT_INPUTS, TEMPLATE_MEMORY } from './cost/inputs.js';
+import { type CostInputs, DEFAULT_INPUTS, LOG_LEVELS, type LogLevel, TEMPLATE_MEMORY } from './cost/inputs.js';
 import { type LeverRow, leverRows } from './cost/levers.js';
 import { publisherMemory } from './cost/workload.js';
 import { PRICES_READ, PRICES_REGION } from './prices.js';
@@ -142,7 +142,7 @@ export function parseCostArgs(argv: string[]): Parsed {
     const raw = values[flag];
     if (raw === undefined) continue;
     const level = raw.toUpperCase();
-    if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) throw new RangeError(`--${flag} must be DEBUG, INFO, WARN or ERROR`);
+    if (!LOG_LEVELS.includes(level as LogLevel)) throw new RangeError(`--${flag} must be DEBUG, INFO, WARN or ERROR`);
     inputs[key] = level;
   }
   if (values.tracing && values['no-tracing']) throw new RangeError('--tracing and --no-tracing exclude each other');

@@ -3,6 +3,7 @@
  * the check of its inputs. The module `npm run cost` prints from.
  */
 import { API_GATEWAY_MESSAGE_BYTES, CONNECTION_MAX_SECONDS, IDLE_TIMEOUT_SECONDS, WORKER_RESERVE_MS } from '../../shared/limits.js';
+import { LAMBDA_MEMORY_MB } from '../lib/aws-defaults.js';
 import { PRICES, type PriceBook } from '../prices.js';
 import { STARTING_ITEM_BYTES } from './assumptions.js';
 import { type Bill, priceActivities } from './bill.js';
@@ -27,6 +28,8 @@ export interface Estimate {
   sessionsPerMonth: number;
   heartbeatsPerConnectionPerMinute: number;
 }
+
+const lambdaMemory = (mb: number): boolean => mb >= LAMBDA_MEMORY_MB.min && mb <= LAMBDA_MEMORY_MB.max;
 
 /** What is wrong with a set of inputs (empty when it can be priced). */
 export function inputProblems(i: CostInputs): string[] {
@@ -54,9 +57,8 @@ export function inputProblems(i: CostInputs): string[] {
   check(i.logLineBytes >= 0, 'log line bytes must be >= 0');
   check(i.cpuUsPerPost > 0 && i.startingCpuUsPerPost > 0, 'CPU µs per post must be > 0');
   check(
-    [i.workerMemoryMb, i.startingMemoryMb].every((mb) => mb >= 128 && mb <= 10240) &&
-      (i.publisherMemoryMb === 0 || (i.publisherMemoryMb >= 128 && i.publisherMemoryMb <= 10240)),
-    "function memory must be 128-10240 MB (publisher: 0 = the template's)",
+    [i.workerMemoryMb, i.startingMemoryMb].every(lambdaMemory) && (i.publisherMemoryMb === 0 || lambdaMemory(i.publisherMemoryMb)),
+    `function memory must be ${LAMBDA_MEMORY_MB.min}-${LAMBDA_MEMORY_MB.max} MB (publisher: 0 = the template's)`,
   );
   check(
     i.workerTimeoutSeconds * 1000 > WORKER_RESERVE_MS,

@@ -13,5 +13,8 @@ import type { ThrottleModel } from './stats.js';
  */
 export const ACCOUNT_THROTTLE: Readonly<ThrottleModel> = { ratePerSecond: 10_000, burst: 5_000, postLatencyMs: 15 };
 
+/** The memory a Lambda function may be given (MemorySize), in MB. */
+export const LAMBDA_MEMORY_MB = { min: 128, max: 10_240 } as const;
+
 /** SDK v3's NodeHttpHandler keeps at most 50 sockets: the posts the SDK path has in flight by default. */
 export const SDK_MAX_SOCKETS = 50;
