@@ -10,11 +10,13 @@
  *   npm run abuse -- --json       # the numbers
  */
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadTemplate } from '../local/cloudformation/template.js';
+import { pathToFileURL } from 'node:url';
 import { ENVELOPE_RESERVE_BYTES } from '../shared/limits.js';
 import { REPLAY_FRAME_BYTES } from '../shared/replay.js';
-import { METERING, PRICES } from './prices.js';
+import { ACCOUNT_THROTTLE } from './lib/aws-defaults.js';
+import { numericDefault, TEMPLATE_PATH, templateFigures } from './lib/template-figures.js';
+import { PRESENCE_JOIN_WRITES, PRESENCE_LEAVE_WRITES } from './presence-cost.js';
+import { METERING, PRICES, usdFor } from './prices.js';
 
 /** The template parameters the bounds depend on, with their deployed defaults. */
 export interface AbuseLimits {
@@ -36,13 +38,8 @@ export interface AbuseLimits {
 }
 
 /** Reads the limits from the template's parameter defaults. */
-export function templateLimits(templatePath = fileURLToPath(new URL('../template.yaml', import.meta.url))): AbuseLimits {
-  const parameters = loadTemplate(templatePath).Parameters;
-  const value = (name: keyof AbuseLimits): number => {
-    const n = Number(parameters[name]?.Default);
-    if (!Number.isFinite(n)) throw new Error(`template.yaml has no numeric default for ${name}`);
-    return n;
-  };
+export function templateLimits(templatePath = TEMPLATE_PATH): AbuseLimits {
+  const figures = templateFigures(templatePath);
   const names: Array<keyof AbuseLimits> = [
     'StageRateLimit',
     'MaxMessageBytes',
@@ -60,7 +57,7 @@ export function templateLimits(templatePath = fileURLToPath(new URL('../template
     'PresencePerMinute',
     'PrincipalPresencePerMinute',
   ];
-  return Object.fromEntries(names.map((n) => [n, value(n)])) as unknown as AbuseLimits;
+  return Object.fromEntries(names.map((n) => [n, numericDefault(figures, n)])) as unknown as AbuseLimits;
 }
 
 /** What one attacker-minute costs. */
@@ -79,10 +76,9 @@ export interface AbuseRow {
   bound: string;
 }
 
-const ACCOUNT_POSTS_PER_MINUTE = 10_000 * 60;
+const ACCOUNT_POSTS_PER_MINUTE = ACCOUNT_THROTTLE.ratePerSecond * 60;
 const usd = (messages: number, writes: number): number =>
-  (messages * PRICES.messagesFirstTier.usd) / PRICES.messagesFirstTier.per +
-  (writes * PRICES.dynamoWriteUnits.usd) / PRICES.dynamoWriteUnits.per;
+  usdFor(messages, PRICES.messagesFirstTier) + usdFor(writes, PRICES.dynamoWriteUnits);
 const cost = (posts: number, messages: number, writes: number): MinuteCost => ({ posts, messages, writes, usd: usd(messages, writes) });
 
 /** Posts and billed messages of one replay of the whole history, packed as shared/replay.ts packs it. */
@@ -112,11 +108,10 @@ export function abuseRows(limits: AbuseLimits, subscribers = 1000): AbuseRow[] {
   // A connection is closed once it sends more than the burst plus the sustained rate allows.
   const floodFramesAfter = limits.FrameBurstLimit + limits.FrameRateLimit * 60;
   // Presence flapping: each join of a presence channel and its leave post one event to every
-  // connection of every other member (at most PresenceConnectionsPerMember each). A join writes its budgets (2), the slot and subscription (2), the member key on
-  // the subscription (1), the member slot and row (2); a leave deletes the subscription and frees
-  // its slot (2), takes the connection from the member, deletes the row, frees the member slot (3).
+  // connection of every other member (at most PresenceConnectionsPerMember each); its writes are
+  // bench/presence-cost.ts's.
   const presencePairPosts = 2 * (limits.PresenceMemberLimit - 1) * limits.PresenceConnectionsPerMember;
-  const presencePairWrites = 7 + 5;
+  const presencePairWrites = PRESENCE_JOIN_WRITES + PRESENCE_LEAVE_WRITES;
   const flapPairsAfter = limits.PrincipalPresencePerMinute;
   return [
     {

@@ -1,7 +1,7 @@
 /**
  * `npm run cost`: the monthly bill of this design beside API Gateway's floor and the starting
  * design, by component and by cause, then the levers that move it. The numbers come from
- * bench/cost-model.ts (pure) and bench/prices.ts; this file only parses flags and prints.
+ * bench/cost/ (pure) and bench/prices.ts; this file only parses flags and prints.
  *
  * @example
  *   npm run cost -- --connections 20000 --messages-per-minute 1 --bytes 2048
@@ -12,17 +12,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../shared/limits.js';
-import {
-  type Bill,
-  type CostInputs,
-  DEFAULT_INPUTS,
-  type Estimate,
-  estimate,
-  type LeverRow,
-  leverRows,
-  publisherMemory,
-  TEMPLATE_MEMORY,
-} from './cost-model.js';
+import type { Bill } from './cost/bill.js';
+import { type Estimate, estimate } from './cost/estimate.js';
+import { type CostInputs, DEFAULT_INPUTS, LOG_LEVELS, type LogLevel, TEMPLATE_MEMORY } from './cost/inputs.js';
+import { type LeverRow, leverRows } from './cost/levers.js';
+import { publisherMemory } from './cost/workload.js';
 import { PRICES_READ, PRICES_REGION } from './prices.js';
 
 const HELP = `Usage: npm run cost -- [options]
@@ -148,7 +142,7 @@ export function parseCostArgs(argv: string[]): Parsed {
     const raw = values[flag];
     if (raw === undefined) continue;
     const level = raw.toUpperCase();
-    if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) throw new RangeError(`--${flag} must be DEBUG, INFO, WARN or ERROR`);
+    if (!LOG_LEVELS.includes(level as LogLevel)) throw new RangeError(`--${flag} must be DEBUG, INFO, WARN or ERROR`);
     inputs[key] = level;
   }
   if (values.tracing && values['no-tracing']) throw new RangeError('--tracing and --no-tracing exclude each other');

@@ -23,11 +23,12 @@ import { join } from 'node:path';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { buildStackModel } from '../local/cloudformation/stack-model.js';
-import { resetClients } from '../shared/clients.js';
+import { reset } from '../shared/dependencies.js';
 import { concurrencyFor } from '../shared/fanout.js';
 import { FastPoster } from '../shared/fast-poster.js';
 import { createPacer } from '../shared/pacer.js';
 import { messageFrameText } from '../shared/protocol.js';
+import { ACCOUNT_THROTTLE, SDK_MAX_SOCKETS } from './lib/aws-defaults.js';
 import { freshRound, postFromHere, publishThroughFunction } from './lib/broadcast.js';
 import { saveRequested, scriptFlags, usageError } from './lib/cli.js';
 import { addVirtualConnections, invokeFunction } from './lib/control.js';
@@ -44,12 +45,12 @@ const HELP = `Usage: npm run bench -- [options]
 
   --n 1000,20000,100000     subscriber counts (1k, 20k, 100k also read)
   --bytes 2048              message size (the message JSON; the frame adds its envelope)
-  --post-latency-ms 15      emulated @connections latency
-  --throttle-rps 10000      emulated account throttle ...
-  --throttle-burst 5000     ... and its burst
+  --post-latency-ms ${ACCOUNT_THROTTLE.postLatencyMs}      emulated @connections latency
+  --throttle-rps ${ACCOUNT_THROTTLE.ratePerSecond}      emulated account throttle ...
+  --throttle-burst ${ACCOUNT_THROTTLE.burst}     ... and its burst
   --skip-sdk-above N        no SDK-path run above N subscribers (it takes ~1 min per 100k)
   --paths publish,fast,sdk  which broadcasts to run
-  --sdk-sockets 50          SDK path: sockets and posts in flight
+  --sdk-sockets ${SDK_MAX_SOCKETS}          SDK path: sockets and posts in flight
   --token-bytes 1000        session token size of the posters here (a Lambda role's is ~1 KB)
   --param K=V               template parameter override (repeatable)
   --max-load 2              wait for the 1-min load average to fall to this ...
@@ -67,12 +68,12 @@ const flags = await scriptFlags(
   {
     n: { type: 'string', default: '1000,20000,100000' },
     bytes: { type: 'string', default: '2048' },
-    'post-latency-ms': { type: 'string', default: '15' },
-    'throttle-rps': { type: 'string', default: '10000' },
-    'throttle-burst': { type: 'string', default: '5000' },
+    'post-latency-ms': { type: 'string', default: String(ACCOUNT_THROTTLE.postLatencyMs) },
+    'throttle-rps': { type: 'string', default: String(ACCOUNT_THROTTLE.ratePerSecond) },
+    'throttle-burst': { type: 'string', default: String(ACCOUNT_THROTTLE.burst) },
     'skip-sdk-above': { type: 'string', default: 'Infinity' },
     paths: { type: 'string', default: 'publish,fast,sdk' },
-    'sdk-sockets': { type: 'string', default: '50' },
+    'sdk-sockets': { type: 'string', default: String(SDK_MAX_SOCKETS) },
     'token-bytes': { type: 'string', default: '1000' },
     param: { type: 'string', multiple: true, default: [] },
     'max-load': { type: 'string', default: '2' },
@@ -234,7 +235,7 @@ async function runOne(n: number, context: { model: ThrottleModel; overrides: Rec
     log(`stack output before the failure:\n${stack.tail().join('\n')}`);
     throw error;
   } finally {
-    resetClients();
+    reset();
     await stack.stop();
   }
 }

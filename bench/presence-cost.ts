@@ -20,7 +20,7 @@
  * @example
  *   presenceCost({ members: 100, changesPerMinute: 10 }).usdPerMonth // about $46
  */
-import { PRICES, type PriceBook } from './prices.js';
+import { METERING, PRICES, type PriceBook, usdFor } from './prices.js';
 
 export interface PresenceWorkload {
   /** Members of the channel (at most PresenceMemberLimit). */
@@ -44,11 +44,11 @@ export interface PresenceCost {
 }
 
 const MINUTES_PER_MONTH = 30 * 24 * 60;
-const WRITES_PER_CHANGE = (7 + 5) / 2;
+/** Write units of a presence join and of a leave (the breakdown above; bench/abuse-bounds.ts prices them too). */
+export const PRESENCE_JOIN_WRITES = 7;
+export const PRESENCE_LEAVE_WRITES = 5;
+const WRITES_PER_CHANGE = (PRESENCE_JOIN_WRITES + PRESENCE_LEAVE_WRITES) / 2;
 const JOIN_POINT_READS = 4;
-const READ_UNIT_BYTES = 4 * 1024;
-
-const price = (p: { usd: number; per: number }, amount: number): number => (amount * p.usd) / p.per;
 
 export function presenceCost(w: PresenceWorkload, prices: PriceBook = PRICES): PresenceCost {
   if (!(w.members >= 1) || !(w.changesPerMinute >= 0)) throw new RangeError('members must be >= 1 and changesPerMinute >= 0');
@@ -56,14 +56,14 @@ export function presenceCost(w: PresenceWorkload, prices: PriceBook = PRICES): P
   const postsPerMinute = w.changesPerMinute * (w.members - 1);
   const messagesPerMinute = postsPerMinute + 2 * w.changesPerMinute;
   const writeUnitsPerMinute = w.changesPerMinute * WRITES_PER_CHANGE;
-  const listUnits = Math.max(1, Math.ceil((w.members * rowBytes) / READ_UNIT_BYTES));
+  const listUnits = Math.max(1, Math.ceil((w.members * rowBytes) / METERING.readUnitBytes));
   const readUnitsPerMinute = w.changesPerMinute * (listUnits + JOIN_POINT_READS / 2);
   const invocationsPerMinute = w.changesPerMinute;
   const usdPerMinute =
-    price(prices.messagesFirstTier, messagesPerMinute) +
-    price(prices.dynamoWriteUnits, writeUnitsPerMinute) +
-    price(prices.dynamoReadUnits, readUnitsPerMinute) +
-    price(prices.lambdaRequests, invocationsPerMinute);
+    usdFor(messagesPerMinute, prices.messagesFirstTier) +
+    usdFor(writeUnitsPerMinute, prices.dynamoWriteUnits) +
+    usdFor(readUnitsPerMinute, prices.dynamoReadUnits) +
+    usdFor(invocationsPerMinute, prices.lambdaRequests);
   return {
     postsPerMinute,
     messagesPerMinute,

@@ -87,3 +87,9 @@ export const METERING = {
   /** CloudWatch bills a GB as 2^30 bytes. */
   gigabyteBytes: 1024 ** 3,
 } as const;
+
+/**
+ * Dollars for `quantity` units at `price` (every bill in bench/ prices its lines with this).
+ * @example usdFor(2_000_000, PRICES.messagesFirstTier) // 2
+ */
+export const usdFor = (quantity: number, price: Pick<Price, 'usd' | 'per'>): number => (quantity * price.usd) / price.per;

@@ -43,14 +43,15 @@ export interface Clients {
 const clients: Clients = {};
 
 /**
- * Replace clients. Pass `undefined` values to fall back to the lazily built ones. Tests call
- * `configure({ clients })` in shared/dependencies.ts instead; bench/ still calls this directly.
+ * Replace clients. Pass `undefined` values to fall back to the lazily built ones. Called by
+ * `configure({ clients })` in shared/dependencies.ts only (test/shared/dependencies.test.ts keeps
+ * it so): tests and benchmarks inject through that one function.
  */
 export function setClients(next: Clients): void {
   Object.assign(clients, next);
 }
 
-/** Forget every client; destroys the ones built here (through `reset()` in shared/dependencies.ts). */
+/** Forget every client; destroys the ones built here. Called by `reset()` in shared/dependencies.ts only. */
 export function resetClients(): void {
   clients.ddb?.destroy();
   clients.management?.destroy();

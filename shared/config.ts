@@ -114,7 +114,7 @@ export function config(): Config {
   return cached;
 }
 
-/** Forget the cached settings (through `configure()` in shared/dependencies.ts; bench/ still calls this directly). */
+/** Forget the cached settings. Called by `configure()` and `reset()` in shared/dependencies.ts only. */
 export function resetConfig(): void {
   cached = undefined;
 }

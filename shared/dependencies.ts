@@ -16,17 +16,32 @@
  * take a client from the caller) keeps the production path free of test switches and makes every
  * replacement visible at one call site.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type KeyDependencies, setKeyDependencies } from './auth/verification-keys.js';
 import { type Clients, resetClients, setClients } from './clients.js';
 import { resetConfig } from './config.js';
+import { setFloodCloser } from './flood.js';
+import type { ConnectionCloser, Poster } from './poster.js';
+import { setIdempotencyClient } from './publish-idempotency.js';
+
+/** Every client a test may inject: shared/clients.ts's, and the two modules that build their own. */
+export interface InjectedClients extends Clients {
+  /**
+   * What closes a flooding connection (shared/flood.ts). Default: a two-socket FastPoster built on
+   * the first flood; replacing it closes the one built.
+   */
+  floodCloser?: Poster & ConnectionCloser;
+  /** The client of the publish idempotency records (shared/publish-idempotency.ts). Default: built on first use. */
+  idempotency?: DynamoDBClient;
+}
 
 export interface Dependencies {
   /**
-   * Clients to use instead of the lazily built ones (`ddb`, `management`, `lambda`, `poster`).
-   * Only the keys given change; an `undefined` value drops that client so it is built again on
-   * next use. Default: no change.
+   * Clients to use instead of the lazily built ones (`ddb`, `management`, `lambda`, `poster`,
+   * `floodCloser`, `idempotency`). Only the keys given change; an `undefined` value drops that
+   * client so it is built again on next use. Default: no change.
    */
-  clients?: Clients;
+  clients?: InjectedClients;
   /**
    * The authorizer's key sources (`fetchParameter` for the SSM SecureString, `jwks` for the JWKS
    * resolver). Replaces the previous sources as a whole and clears the cached keys. Default: no change.
@@ -58,7 +73,12 @@ export function configure(dependencies: Dependencies = {}): RestoreEnvironment {
   const environment = dependencies.environment ?? {};
   const previous = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
   assignEnvironment(environment);
-  if (dependencies.clients) setClients(dependencies.clients);
+  if (dependencies.clients) {
+    const { floodCloser, idempotency, ...shared } = dependencies.clients;
+    setClients(shared);
+    if ('floodCloser' in dependencies.clients) setFloodCloser(floodCloser);
+    if ('idempotency' in dependencies.clients) setIdempotencyClient(idempotency);
+  }
   if (dependencies.keys) setKeyDependencies(dependencies.keys);
   resetConfig();
   return () => {
@@ -69,10 +89,13 @@ export function configure(dependencies: Dependencies = {}): RestoreEnvironment {
 
 /**
  * Back to the defaults: destroys the clients built or injected so far (closing the bulk poster's
- * sockets), SSM and remote JWKS as key sources with empty caches, settings re-read on next use.
+ * and the flood closer's sockets), SSM and remote JWKS as key sources with empty caches, settings
+ * re-read on next use.
  */
 export function reset(): void {
   resetClients();
+  setFloodCloser(undefined);
+  setIdempotencyClient(undefined);
   setKeyDependencies({});
   resetConfig();
 }

@@ -192,7 +192,10 @@ export function floodCloser(): Poster & ConnectionCloser {
   return closer;
 }
 
-/** Replace the closer (tests); `undefined` closes the built one and builds afresh on next use. */
+/**
+ * Replace the closer; `undefined` closes the built one and builds afresh on next use. Called by
+ * `configure({ clients: { floodCloser } })` and `reset()` in shared/dependencies.ts only.
+ */
 export function setFloodCloser(next: (Poster & ConnectionCloser) | undefined): void {
   if (closer instanceof FastPoster) void closer.close();
   closer = next;

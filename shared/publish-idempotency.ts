@@ -80,7 +80,10 @@ export const progressKey = (digest: string, channel: string): string => `progres
 let client: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;
 
-/** Replace the table's client (tests); undefined goes back to the lazily built one. */
+/**
+ * Replace the table's client; undefined goes back to the lazily built one. Called by
+ * `configure({ clients: { idempotency } })` and `reset()` in shared/dependencies.ts only.
+ */
 export function setIdempotencyClient(next: DynamoDBClient | undefined): void {
   client = next;
   doc = undefined;

@@ -7,32 +7,38 @@
  * serially in one worker (~2.6 ms each: 100k take minutes); the rows are the same either way.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient, resetClients } from '../../shared/clients.js';
-import { config, resetConfig } from '../../shared/config.js';
+import { documentClient } from '../../shared/clients.js';
+import { config } from '../../shared/config.js';
+import { configure, type RestoreEnvironment, reset } from '../../shared/dependencies.js';
 import { batchWrite, subscriberQuery, subscriptionItem } from '../../shared/store.js';
 import { shardOf } from '../../shared/table-keys.js';
+import { METERING } from '../prices.js';
 
 /** BatchWriteItem calls in flight while seeding (dynalite serves them from one thread). */
 const WRITE_LANES = 8;
 /** Rows per lane task (batchWrite splits them into 25-item calls). */
 const ROWS_PER_TASK = 500;
-/** DynamoDB bills reads in 4 KB units per response; eventually consistent reads (every GSI read) cost half. */
-const READ_UNIT_BYTES = 4096;
+/** Eventually consistent reads (every GSI read) cost half a read unit (METERING.readUnitBytes per response). */
 const EVENTUALLY_CONSISTENT_FACTOR = 0.5;
 
 /**
  * Points shared/ (config and clients) at a local stack's table: the bench process then reads
- * and writes exactly where the stack's functions do, with the same shard count.
+ * and writes exactly where the stack's functions do, with the same shard count. Region and
+ * credentials get local placeholders only where none are set. Returns the function that puts
+ * the environment back (the clients go back with `reset()`).
  */
-export function useStackTable(options: { dynamodbEndpoint: string; tableName: string; channelShards: number }): void {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = options.dynamodbEndpoint;
-  process.env.TABLE_NAME = options.tableName;
-  process.env.CHANNEL_SHARDS = String(options.channelShards);
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  resetConfig();
-  resetClients();
+export function useStackTable(options: { dynamodbEndpoint: string; tableName: string; channelShards: number }): RestoreEnvironment {
+  reset(); // clients built for another endpoint are dropped
+  return configure({
+    environment: {
+      AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint,
+      TABLE_NAME: options.tableName,
+      CHANNEL_SHARDS: String(options.channelShards),
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    },
+  });
 }
 
 /** Writes one subscription row per id into `channel`, several BatchWriteItem calls in flight. */
@@ -72,7 +78,7 @@ export function dynamoItemBytes(item: Record<string, unknown>): number {
 
 /** Read units of a query response whose items total `bytes`: 4 KB units, rounded up, half price when eventually consistent. */
 export function readUnits(bytes: number, consistent = false): number {
-  return Math.ceil(bytes / READ_UNIT_BYTES) * (consistent ? 1 : EVENTUALLY_CONSISTENT_FACTOR);
+  return Math.ceil(bytes / METERING.readUnitBytes) * (consistent ? 1 : EVENTUALLY_CONSISTENT_FACTOR);
 }
 
 /** The read cost of one broadcast's subscriber reads. */

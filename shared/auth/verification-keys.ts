@@ -42,8 +42,8 @@ let secret: { name: string; value: Promise<Uint8Array>; expiresAt: number } | un
 const jwksByUrl = new Map<string, JWTVerifyGetKey>();
 
 /**
- * Replace the key sources; pass `{}` to go back to SSM and remote JWKS. Clears caches. Tests
- * call `configure({ keys })` in shared/dependencies.ts instead.
+ * Replace the key sources; pass `{}` to go back to SSM and remote JWKS. Clears caches. Called by
+ * `configure({ keys })` and `reset()` in shared/dependencies.ts only.
  */
 export function setKeyDependencies(next: KeyDependencies): void {
   deps = { ...next };

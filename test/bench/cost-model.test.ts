@@ -2,27 +2,23 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { compact, parseCostArgs, report, summaryTable } from '../../bench/cost.js';
+import { estimate, inputProblems } from '../../bench/cost/estimate.js';
+import { fanoutPlan } from '../../bench/cost/fanout-plan.js';
+import { DEFAULT_INPUTS, TEMPLATE_MEMORY, templateInputs } from '../../bench/cost/inputs.js';
+import { LEVERS, leverRows } from '../../bench/cost/levers.js';
 import {
-  activeMinutes,
   connectionMinutes,
-  DEFAULT_INPUTS,
-  designUsage,
-  estimate,
-  fanoutPlan,
   fanoutReadUnits,
   heartbeatsPerMinute,
-  inputProblems,
-  LEVERS,
-  leverRows,
   messageCost,
   messageUnits,
   pagedReadUnits,
-  TEMPLATE_MEMORY,
-  templateInputs,
   tracesRecorded,
   writeUnits,
-} from '../../bench/cost-model.js';
+} from '../../bench/cost/metering.js';
+import { designUsage } from '../../bench/cost/usage.js';
+import { activeMinutes } from '../../bench/cost/workload.js';
+import { compact, parseCostArgs, report, summaryTable } from '../../bench/cost.js';
 import { TEMPLATE_PATH, templateFigures } from '../../bench/lib/template-figures.js';
 import { METERING, PRICES, type PriceBook } from '../../bench/prices.js';
 import { concurrencyFor } from '../../shared/fanout.js';

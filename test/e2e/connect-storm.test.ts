@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import WebSocket from 'ws';
 import { connect } from '../../client/src/index.js';
 import type { AirwaveClient } from '../../client/src/types.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
+import { startQuietStack } from '../helpers/quiet-stack.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const RATE = 50;
@@ -20,14 +21,7 @@ describe('connect storm end to end: 429 past the connect rate, and the client ba
   let stack: LocalStack;
 
   before(async () => {
-    stack = await startLocalStack({
-      connectRate: RATE,
-      connectBurst: BURST,
-      parameterOverrides: { AuthMode: 'none', DefaultChannel: '' },
-      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-      log: () => {},
-      functionLog: () => {},
-    });
+    stack = await startQuietStack({ connectRate: RATE, connectBurst: BURST });
   });
   after(async () => {
     await stack?.stop();

@@ -9,9 +9,10 @@
  * through the stack's `environment` override, to reproduce the batches of 100 of the report.
  */
 import { expect } from 'chai';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { openConnection } from '../../shared/connection-store.js';
 import { configure, reset } from '../../shared/dependencies.js';
+import { invokePublish, startQuietStack } from '../helpers/quiet-stack.js';
 import { openClient, sleep, type TestClient } from '../helpers/ws-client.js';
 
 const SUBSCRIBERS = 1000;
@@ -21,14 +22,11 @@ describe('fan-out faults end to end (issue 10)', function () {
   let stack: LocalStack;
 
   before(async () => {
-    stack = await startLocalStack({
-      parameterOverrides: { AuthMode: 'none', DefaultChannel: '' },
+    stack = await startQuietStack({
       // The account throttle most of the account already uses: 150 posts/s left for this broadcast.
       throttleRps: 150,
       throttleBurst: 150,
-      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', FANOUT_BATCH_SIZE: '100' },
-      log: () => {},
-      functionLog: () => {},
+      environment: { FANOUT_BATCH_SIZE: '100' },
     });
     await stack.warm();
   });
@@ -47,11 +45,7 @@ describe('fan-out faults end to end (issue 10)', function () {
 
     // Act: one publish from a backend.
     const started = Date.now();
-    const res = await fetch(`${stack.httpUrl}/2015-03-31/functions/PublishFunction/invocations`, {
-      method: 'POST',
-      body: JSON.stringify({ channel: 'crowd', message: 'to the crowd' }),
-    });
-    const answer = (await res.json()) as { subscribers?: number; dispatched?: number };
+    const answer = await invokePublish<{ subscribers?: number; dispatched?: number }>(stack, { channel: 'crowd', message: 'to the crowd' });
     expect(answer).to.include({ subscribers: SUBSCRIBERS, dispatched: 9 });
 
     // Assess: everyone got it (the 429s were retried, the remainders handed on), and nobody twice.
@@ -75,12 +69,7 @@ describe('gone-connection cleanup end to end (issue 10)', function () {
   let restoreEnvironment = () => {};
 
   before(async () => {
-    stack = await startLocalStack({
-      parameterOverrides: { AuthMode: 'none', DefaultChannel: '' },
-      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-      log: () => {},
-      functionLog: () => {},
-    });
+    stack = await startQuietStack();
     await stack.warm();
     // This process writes the stale rows itself, into the stack's table.
     reset();
@@ -122,11 +111,7 @@ describe('gone-connection cleanup end to end (issue 10)', function () {
         await sleep(5);
       }
     })();
-    const res = await fetch(`${stack.httpUrl}/2015-03-31/functions/PublishFunction/invocations`, {
-      method: 'POST',
-      body: JSON.stringify({ channel: 'lobby', message: 'still here?' }),
-    });
-    const answer = (await res.json()) as { delivered?: number; gone?: number };
+    const answer = await invokePublish<{ delivered?: number; gone?: number }>(stack, { channel: 'lobby', message: 'still here?' });
     const publishTook = performance.now() - started;
     publishing = false;
     await Promise.race([watcher, sleep(10_000)]);
@@ -147,12 +132,7 @@ describe('stalled readers end to end (issue 10)', function () {
   let stalled: TestClient[] = [];
 
   before(async () => {
-    stack = await startLocalStack({
-      parameterOverrides: { AuthMode: 'none', DefaultChannel: '', MaxMessageBytes: '30000' },
-      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-      log: () => {},
-      functionLog: () => {},
-    });
+    stack = await startQuietStack({ parameterOverrides: { MaxMessageBytes: '30000' } });
     await stack.warm();
   });
   after(async () => {
@@ -161,13 +141,7 @@ describe('stalled readers end to end (issue 10)', function () {
     await stack?.stop();
   });
 
-  const invokePublish = async (body: unknown) => {
-    const res = await fetch(`${stack.httpUrl}/2015-03-31/functions/PublishFunction/invocations`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-    });
-    return (await res.json()) as { delivered?: number; subscribers?: number };
-  };
+  const publish = (body: unknown) => invokePublish<{ delivered?: number; subscribers?: number }>(stack, body);
   const bufferFull = async () =>
     ((await (await fetch(`${stack.httpUrl}/_local/stats`)).json()) as { connectionsApi: { bufferFull: number } }).connectionsApi.bufferFull;
 
@@ -178,13 +152,13 @@ describe('stalled readers end to end (issue 10)', function () {
     for (const c of stalled) (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const big = 'x'.repeat(29_000);
     for (let i = 0; i < 40 && (await bufferFull()) < 40; i++)
-      await invokePublish({ channel: 'fill', messages: Array.from({ length: 20 }, () => big) });
+      await publish({ channel: 'fill', messages: Array.from({ length: 20 }, () => big) });
     expect(await bufferFull()).to.be.at.least(40);
     const live = await stack.addVirtualConnections(200, { connect: true, queryStringParameters: { channels: 'mixed' } });
 
     // Act: one publish to the channel of both.
     const started = performance.now();
-    const answer = await invokePublish({ channel: 'mixed', message: 'hello readers' });
+    const answer = await publish({ channel: 'mixed', message: 'hello readers' });
     const publishTook = performance.now() - started;
 
     // Assess: the 200 had it when the publish answered, and the answer did not wait for the 40's retries.

@@ -9,8 +9,9 @@
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import dynalite from 'dynalite';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
+import { invokePublish, startQuietStack } from '../helpers/quiet-stack.js';
 import { type Frame, openClient, type TestClient } from '../helpers/ws-client.js';
 
 describe('storage faults end to end: DynamoDB hangs (issue 10 item 4)', function () {
@@ -24,13 +25,7 @@ describe('storage faults end to end: DynamoDB hangs (issue 10 item 4)', function
     db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', () => resolve()));
     proxy = await startFaultProxy(`http://127.0.0.1:${(db.address() as AddressInfo).port}`);
-    stack = await startLocalStack({
-      dynamodbEndpoint: proxy.url,
-      parameterOverrides: { AuthMode: 'none', DefaultChannel: '' },
-      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-      log: () => {},
-      functionLog: () => {},
-    });
+    stack = await startQuietStack({ dynamodbEndpoint: proxy.url });
   });
   after(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -39,10 +34,7 @@ describe('storage faults end to end: DynamoDB hangs (issue 10 item 4)', function
     await new Promise<void>((resolve) => db.close(() => resolve()));
   });
 
-  const invoke = (payload: unknown) =>
-    fetch(`${stack.httpUrl}/2015-03-31/functions/PublishFunction/invocations`, { method: 'POST', body: JSON.stringify(payload) }).then(
-      (res) => res.json() as Promise<Record<string, unknown>>,
-    );
+  const invoke = (payload: unknown) => invokePublish(stack, payload);
 
   it('joinchannel, sendmessage and PublishFunction answer unavailable by their deadlines, and write nothing after', async () => {
     const reader = await openClient(`${stack.url}?channels=room`);

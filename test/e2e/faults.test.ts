@@ -3,7 +3,8 @@
  * stack over real sockets.
  */
 import { expect } from 'chai';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
+import { invokePublish, startQuietStack } from '../helpers/quiet-stack.js';
 import { openClient, sleep, type TestClient } from '../helpers/ws-client.js';
 
 const CLIENTS = Number(process.env.STORM_CLIENTS ?? 1000);
@@ -14,23 +15,14 @@ describe('faults end to end (issue 10)', function () {
   const clients: TestClient[] = [];
 
   before(async () => {
-    stack = await startLocalStack({
-      parameterOverrides: { AuthMode: 'none', DefaultChannel: '' },
-      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-      log: () => {},
-      functionLog: () => {},
-    });
+    stack = await startQuietStack();
   });
   after(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
     await stack?.stop();
   });
 
-  const publish = (message: unknown) =>
-    fetch(`${stack.httpUrl}/2015-03-31/functions/PublishFunction/invocations`, {
-      method: 'POST',
-      body: JSON.stringify({ channel: 'storm', message }),
-    }).then((res) => res.json() as Promise<{ delivered?: number }>);
+  const publish = (message: unknown) => invokePublish<{ delivered?: number }>(stack, { channel: 'storm', message });
 
   it(`${CLIENTS} clients connecting while publishes run all get the next message (a 410 during $connect keeps their rows)`, async () => {
     let publishing = true;

@@ -7,58 +7,13 @@
  * failure the client errors and the functions' warnings.
  */
 import { expect } from 'chai';
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { connect } from '../../client/src/index.js';
 import type { AirwaveClient } from '../../client/src/types.js';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.js';
-import { type Frame, openClient, sleep, type TestClient } from '../helpers/ws-client.js';
+import { ids, join, open, token, useStack } from '../helpers/presence-stack.js';
+import { sleep } from '../helpers/ws-client.js';
 
-const SECRET = 'e2e-presence-development-secret-0123456789';
-const QUIET = { JWT_DEV_SECRET: SECRET, AIRWAVE_LOCAL: '1', POWERTOOLS_METRICS_DISABLED: 'true' };
-const FRAME_MS = 15_000;
 const CAP = 6;
-
-async function token(sub: string, channels: string[] = ['*'], name?: string): Promise<string> {
-  return new SignJWT({ sub, channels, ...(name ? { name } : {}) })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(SECRET));
-}
-
-function useStack(parameterOverrides: Record<string, string>) {
-  const ctx = { stack: undefined as unknown as LocalStack, clients: [] as TestClient[], logs: [] as Array<{ fn: string; line: string }> };
-  before(async () => {
-    const options: LocalStackOptions = {
-      parameterOverrides: { AuthMode: 'jwt', PresenceInfoClaim: 'name', ...parameterOverrides },
-      environment: QUIET,
-      log: (line) => ctx.logs.push({ fn: 'stack', line }),
-      functionLog: (fn, line) => ctx.logs.push({ fn, line }),
-    };
-    ctx.stack = await startLocalStack(options);
-    await ctx.stack.warm();
-  });
-  afterEach(async () => {
-    await Promise.all(ctx.clients.splice(0).map((c) => c.close()));
-  });
-  after(() => ctx.stack?.stop());
-  return ctx;
-}
-
-async function open(ctx: ReturnType<typeof useStack>, sub: string, channels?: string[], name?: string): Promise<TestClient> {
-  const client = await openClient(`${ctx.stack.url}?token=${await token(sub, channels, name)}`);
-  ctx.clients.push(client);
-  return client;
-}
-
-const answerTo = (channel: string) => (f: Frame) => (f.type === 'joined' || f.type === 'error') && f.channel === channel;
-const ids = (members: unknown) => (members as Array<{ id: string }>).map((m) => m.id).sort();
-
-async function join(client: TestClient, channel: string): Promise<Frame> {
-  client.send({ action: 'joinchannel', channel });
-  return client.next(answerTo(channel), FRAME_MS);
-}
 
 describe('presence end to end: churn', function () {
   this.timeout(180_000);

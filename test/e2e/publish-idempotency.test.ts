@@ -7,7 +7,8 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { expect } from 'chai';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
+import { invokePublish, startQuietStack } from '../helpers/quiet-stack.js';
 import { openClient, sleep, type TestClient } from '../helpers/ws-client.js';
 
 const SUBSCRIBERS = 20;
@@ -20,12 +21,7 @@ describe('backend publish retries end to end (issue 10)', function () {
   const clients: TestClient[] = [];
 
   before(async () => {
-    stack = await startLocalStack({
-      parameterOverrides: { AuthMode: 'none', DefaultChannel: '', PostRateLimit: String(POST_RATE), PostBurstLimit: '1' },
-      environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-      log: () => {},
-      functionLog: () => {},
-    });
+    stack = await startQuietStack({ parameterOverrides: { PostRateLimit: String(POST_RATE), PostBurstLimit: '1' } });
     for (let i = 0; i < SUBSCRIBERS; i++) clients.push(await openClient(`${stack.url}?channels=orders`));
   });
   after(async () => {
@@ -33,10 +29,7 @@ describe('backend publish retries end to end (issue 10)', function () {
     await stack?.stop();
   });
 
-  const invoke = (payload: unknown) =>
-    fetch(`${stack.httpUrl}/2015-03-31/functions/PublishFunction/invocations`, { method: 'POST', body: JSON.stringify(payload) }).then(
-      (res) => res.json() as Promise<Record<string, unknown>>,
-    );
+  const invoke = (payload: unknown) => invokePublish(stack, payload);
 
   /** How many copies of `message` each subscriber got, once the stream has been quiet a while. */
   async function copiesOf(message: string): Promise<number[]> {

@@ -15,7 +15,6 @@ import { deadlineBoundDynamoDB } from '../../shared/clients.js';
 import { openConnection } from '../../shared/connection-store.js';
 import { GRACE_MS } from '../../shared/deadline.js';
 import { configure } from '../../shared/dependencies.js';
-import { setIdempotencyClient } from '../../shared/publish-idempotency.js';
 import { messageEvent } from '../helpers/events.js';
 import { type FaultEndpoint, type FaultProxy, startFaultProxy, startThrottlingEndpoint } from '../helpers/fault-proxy.js';
 import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
@@ -45,15 +44,14 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
     throttling = await startThrottlingEndpoint();
   });
   after(async () => {
-    setIdempotencyClient(undefined);
+    configure({ clients: { idempotency: undefined } });
     await proxy.close();
     await throttling.close();
     await backend.stop();
   });
   afterEach(() => {
     proxy.pass();
-    configure({ clients: { ddb: backend.db.doc } });
-    setIdempotencyClient(undefined);
+    configure({ clients: { ddb: backend.db.doc, idempotency: undefined } });
   });
 
   /** Runs `call` against `endpoint`; checks the answer time and that nothing was sent after it. */
@@ -137,8 +135,7 @@ describe('bounded time: routes under a hanging or throttling DynamoDB (issue 10 
 
   it('a keyed PublishFunction request throws unavailable when DynamoDB hangs before its lock is taken', async () => {
     const idempotency = deadlineBoundDynamoDB({ endpoint: proxy.url, region: 'us-east-1', credentials });
-    setIdempotencyClient(idempotency);
-    configure({ clients: { ddb: boundClient(proxy.url) } });
+    configure({ clients: { idempotency, ddb: boundClient(proxy.url) } });
     proxy.hang();
     const { result, ms } = await timed(proxy, () =>
       publishFunction({ channel: 'hk', message: 'x', idempotencyKey: 'k-1' }, contextWith(4_500)).catch((e: Error) => e),

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { handler, workerDeadline } from '../../functions/fanout/index.js';
-import { setClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
 import type { FanoutBatch } from '../../shared/fanout.js';
 import { API_GATEWAY_FRAME_BYTES, FANOUT_MAX_HOPS, WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
@@ -22,6 +21,22 @@ async function thrownBy(event: unknown): Promise<unknown> {
     return error;
   }
   return undefined;
+}
+
+/** Injects a Lambda client that records the batches handed to FanoutFunction (async invokes) instead of invoking. */
+function recordInvokes(): FanoutBatch[] {
+  const handed: FanoutBatch[] = [];
+  configure({
+    clients: {
+      lambda: {
+        async send(command: unknown) {
+          handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
+          return { StatusCode: 202 };
+        },
+      },
+    },
+  });
+  return handed;
 }
 
 describe('functions/fanout', () => {
@@ -66,47 +81,26 @@ describe('functions/fanout', () => {
     // Prepare: a channel of 250 real-looking ids, so the publisher keeps one batch and hands off two.
     const ids = Array.from({ length: 250 }, (_, i) => `L0S${String(i).padStart(4, '0')}cOFvHcC=`);
     await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'wide', Date.now()) } })));
-    const handed: unknown[] = [];
-    setClients({
-      lambda: {
-        async send(command: unknown) {
-          handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
-          return { StatusCode: 202 };
-        },
-      },
-    });
+    const handed = recordInvokes();
 
     // Act
     await publish('wide', { text: 'to everyone', nested: { list: [1, 2, 3] } });
     backend.api.posts.length = 0;
     const reports = [];
-    for (const batch of handed) reports.push(await handler(batch as FanoutBatch));
+    for (const batch of handed) reports.push(await handler(batch));
 
     // Assess
     expect(handed).to.have.length(2);
     expect(reports.map((r) => r.delivered)).to.deep.equal([100, 50]);
-    setClients({ lambda: undefined });
+    configure({ clients: { lambda: undefined } });
   });
 
   describe('a batch it cannot finish in its time budget', () => {
-    /** Records the worker's hand-offs (async invokes of itself). */
-    function recordInvokes() {
-      const handed: FanoutBatch[] = [];
-      setClients({
-        lambda: {
-          async send(command: unknown) {
-            handed.push(JSON.parse(Buffer.from((command as { input: { Payload: Uint8Array } }).input.Payload).toString()));
-            return { StatusCode: 202 };
-          },
-        },
-      });
-      return handed;
-    }
     /** A Lambda context with `ms` of posting time left after the reserve. */
     const contextWith = (ms: number) => ({ getRemainingTimeInMillis: () => WORKER_RESERVE_MS + ms }) as never;
     afterEach(() => {
       backend.api.throttle.clear();
-      setClients({ lambda: undefined });
+      configure({ clients: { lambda: undefined } });
     });
 
     it('hands exactly its undelivered ids to a fresh invocation with the next hop, and returns normally', async () => {
@@ -213,16 +207,11 @@ describe('functions/fanout', () => {
   });
 
   describe('pacing', () => {
+    let restore = () => {};
     before(() => {
-      process.env.POST_RATE_LIMIT = '50';
-      process.env.POST_BURST_LIMIT = '2';
-      resetConfig();
+      restore = configure({ environment: { POST_RATE_LIMIT: '50', POST_BURST_LIMIT: '2' } });
     });
-    after(() => {
-      process.env.POST_RATE_LIMIT = '9500';
-      process.env.POST_BURST_LIMIT = '4750';
-      resetConfig();
-    });
+    after(() => restore());
 
     it('clamps a rate and burst above PostRateLimit / PostBurstLimit instead of posting unpaced', async () => {
       // Prepare: 12 ids, asking for a trillion posts a second with a burst of a billion.

@@ -8,8 +8,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import { handler as join } from '../../functions/joinchannel/index.js';
-import { documentClient, setClients } from '../../shared/clients.js';
+import { documentClient } from '../../shared/clients.js';
 import { openConnection } from '../../shared/connection-store.js';
+import { configure } from '../../shared/dependencies.js';
 import { readMembers } from '../../shared/presence.js';
 import { messageEvent } from '../helpers/events.js';
 import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
@@ -37,14 +38,14 @@ describe('joinchannel: a presence join that fails is undone, membership included
         return real.send(command as never);
       },
     };
-    setClients({ ddb: faulty as never });
+    configure({ clients: { ddb: faulty as never } });
     try {
       const event = messageEvent('joinchannel', { action: 'joinchannel', channel: 'presence:undo' }, 'undo-p=');
       event.requestContext.connectedAt = Date.now(); // the fixture's is years old: its member row would be past its TTL
       const frame = frameOf(await join(event));
       expect(frame).to.include({ type: 'error', code: 'unavailable', channel: 'presence:undo' });
     } finally {
-      setClients({ ddb: real });
+      configure({ clients: { ddb: real } });
     }
     expect(await readMembers('presence:undo')).to.deep.equal([]);
   });
@@ -63,14 +64,14 @@ describe('joinchannel: a presence join that fails is undone, membership included
         return real.send(command as never);
       },
     };
-    setClients({ ddb: faulty as never });
+    configure({ clients: { ddb: faulty as never } });
     try {
       const event = messageEvent('joinchannel', { action: 'joinchannel', channel: 'presence:undo2' }, 'undo-q=');
       event.requestContext.connectedAt = Date.now();
       const frame = frameOf(await join(event));
       expect(frame).to.include({ type: 'error' });
     } finally {
-      setClients({ ddb: real });
+      configure({ clients: { ddb: real } });
     }
     // The client was told the join failed: it must not keep receiving the channel's messages.
     const sub = await real.send(new GetCommand({ TableName: backend.db.tableName, Key: { pk: 'c#undo-q=', sk: 'm#presence:undo2' } }));

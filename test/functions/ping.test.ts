@@ -4,7 +4,6 @@ import { handler } from '../../functions/ping/index.js';
 import { documentClient } from '../../shared/clients.js';
 import { config } from '../../shared/config.js';
 import { configure } from '../../shared/dependencies.js';
-import { setFloodCloser } from '../../shared/flood.js';
 import { logger } from '../../shared/observability.js';
 import { loadEvent, messageEvent } from '../helpers/events.js';
 import { frameOf } from '../helpers/stack.js';
@@ -16,8 +15,7 @@ describe('functions/ping', () => {
   });
   afterEach(() => {
     sinon.restore();
-    setFloodCloser(undefined);
-    configure({ clients: { ddb } });
+    configure({ clients: { floodCloser: undefined, ddb } });
   });
 
   it('answers pong', async () => {
@@ -30,11 +28,15 @@ describe('functions/ping', () => {
     const dynamodbCalls: unknown[] = [];
     configure({ clients: { ddb: { send: async (command: unknown) => dynamodbCalls.push(command) } as never } });
     const closes: string[] = [];
-    setFloodCloser({
-      post: async () => 'ok',
-      disconnect: async (id) => {
-        closes.push(id);
-        return 'ok';
+    configure({
+      clients: {
+        floodCloser: {
+          post: async () => 'ok',
+          disconnect: async (id) => {
+            closes.push(id);
+            return 'ok';
+          },
+        },
       },
     });
     sinon.stub(logger, 'warn');

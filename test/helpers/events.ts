@@ -1,6 +1,6 @@
 /** Loads a sample event from events/ (the same files `sam local invoke -e` uses), as a fresh copy. */
 import { readFileSync } from 'node:fs';
-import type { WebSocketEvent } from '../../shared/handler.js';
+import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
 
 const cache = new Map<string, unknown>();
 
@@ -17,4 +17,21 @@ export function messageEvent(route: string, body: unknown, connectionId = 'L0SM9
   event.requestContext.connectionId = connectionId;
   event.body = typeof body === 'string' ? body : JSON.stringify(body);
   return event;
+}
+
+/**
+ * What a route receives for a connection of `principal` holding every right (`*` to join and to
+ * publish), as messageRoute builds it from the authorizer's context; the member info the
+ * authorizer passes on is `name of <principal>`. For tests that call shared/ directly.
+ */
+export function routeContextOf(connectionId: string, principal: string): RouteContext {
+  const authorizer = { principal, join: '*', publish: '*', info: `name of ${principal}` };
+  return {
+    event: { requestContext: { connectionId, authorizer } } as unknown as WebSocketEvent,
+    connectionId,
+    connectedAt: Date.now(),
+    rights: { principal, join: ['*'], publish: ['*'] },
+    principalKey: `sub#${principal}`,
+    body: () => ({}),
+  };
 }

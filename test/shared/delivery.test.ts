@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { resetClients } from '../../shared/clients.js';
 import { removeConnection } from '../../shared/connection-cleanup.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { backoffMs, type DeliveryOptions, deliver, deliverUntil } from '../../shared/delivery.js';
+import { reset } from '../../shared/dependencies.js';
 import { FastPoster } from '../../shared/fast-poster.js';
 import type { Poster } from '../../shared/poster.js';
 import { batchWrite, subscriberPages, subscriptionItem } from '../../shared/store.js';
@@ -25,7 +25,7 @@ describe('delivery', () => {
   });
   after(async () => {
     await poster.close();
-    resetClients();
+    reset();
     await api.stop();
     await db.stop();
   });

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { setClients } from '../../shared/clients.js';
-import { resetConfig } from '../../shared/config.js';
+import { configure } from '../../shared/dependencies.js';
 import { concurrencyFor, type FanoutBatch, fanOut, toBatches } from '../../shared/fanout.js';
 import { batchWrite, subscriptionItem } from '../../shared/store.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
@@ -52,7 +51,7 @@ describe('fanout', () => {
 
   it('posts a channel of at most one batch itself, without invoking a worker', async () => {
     const lambda = fakeLambda();
-    setClients({ lambda: lambda.client });
+    configure({ clients: { lambda: lambda.client } });
     const report = await fanOut('small', '{"m":1}');
     expect(report).to.include({ subscribers: 40, delivered: 40, dispatched: 0 });
     expect(lambda.invoked).to.deep.equal([]);
@@ -60,7 +59,7 @@ describe('fanout', () => {
 
   it('hands every batch but the first to the worker, asynchronously, covering each subscriber exactly once', async () => {
     const lambda = fakeLambda();
-    setClients({ lambda: lambda.client });
+    configure({ clients: { lambda: lambda.client } });
     const report = await fanOut('big', '{"m":2}', 'd007=');
     expect(report).to.include({ subscribers: 249, delivered: 100, dispatched: 2 });
     expect(lambda.invoked.map((i) => [i.FunctionName, i.InvocationType])).to.deep.equal([
@@ -75,7 +74,7 @@ describe('fanout', () => {
 
   it('gives each batch a share of the rate and burst in proportion to its size', async () => {
     const lambda = fakeLambda();
-    setClients({ lambda: lambda.client });
+    configure({ clients: { lambda: lambda.client } });
     await fanOut('big', '{"m":3}');
     const shares = lambda.invoked.map((i) => [i.batch.ids.length, i.batch.ratePerSecond, i.batch.burst]);
     expect(shares).to.deep.equal([
@@ -86,27 +85,25 @@ describe('fanout', () => {
 
   it('delivers a batch itself when the worker cannot be invoked, so nothing is lost', async () => {
     const lambda = fakeLambda((n) => n === 0);
-    setClients({ lambda: lambda.client });
+    configure({ clients: { lambda: lambda.client } });
     const report = await fanOut('big', '{"m":4}');
     expect(report).to.include({ subscribers: 250, delivered: 200, dispatched: 1 });
   });
 
   it('posts everything itself when no worker is configured', async () => {
-    delete process.env.FANOUT_FUNCTION;
-    resetConfig();
+    const restore = configure({ environment: { FANOUT_FUNCTION: undefined } });
     try {
       const report = await fanOut('big', '{"m":5}');
       expect(report).to.include({ subscribers: 250, delivered: 250, dispatched: 0 });
     } finally {
-      process.env.FANOUT_FUNCTION = 'airwave-test-fanout';
-      resetConfig();
+      restore();
     }
   });
 
   it("hands the publisher's undelivered subscribers, exactly those, to a worker instead of failing them", async () => {
     // Prepare: three subscribers of a one-batch channel whose posts keep answering 429.
     const lambda = fakeLambda();
-    setClients({ lambda: lambda.client });
+    configure({ clients: { lambda: lambda.client } });
     const stuck = ['d003=', 'd017=', 'd029='];
     for (const id of stuck) backend.api.throttle.set(id, 1000);
     try {

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { configure } from '../../shared/dependencies.js';
 import { BadRequestError, ForbiddenError, UnknownActionError } from '../../shared/errors.js';
-import { setFloodCloser } from '../../shared/flood.js';
 import { frameForError, ipBudgetKey, messageRoute, principalKeyOf } from '../../shared/handler.js';
 import { logger } from '../../shared/observability.js';
 import type { ConnectionCloser, Poster } from '../../shared/poster.js';
@@ -33,7 +32,7 @@ function recordingCloser() {
 describe('handler', () => {
   afterEach(() => {
     sinon.restore();
-    setFloodCloser(undefined);
+    configure({ clients: { floodCloser: undefined } });
     delete process.env.FRAME_RATE_LIMIT;
     delete process.env.FRAME_BURST_LIMIT;
     configure();
@@ -57,7 +56,7 @@ describe('handler', () => {
       // Prepare
       const { handler, runs } = countingRoute();
       const { closer, calls } = recordingCloser();
-      setFloodCloser(closer);
+      configure({ clients: { floodCloser: closer } });
       const warn = sinon.stub(logger, 'warn');
 
       // Act
@@ -79,7 +78,7 @@ describe('handler', () => {
 
     it('keeps answering another connection while one floods', async () => {
       const { handler } = countingRoute();
-      setFloodCloser(recordingCloser().closer);
+      configure({ clients: { floodCloser: recordingCloser().closer } });
       sinon.stub(logger, 'warn');
       for (let i = 0; i < 20; i++) await handler(messageEvent('ping', { action: 'ping' }, FLOODER));
       expect(frameOf(await handler(messageEvent('ping', { action: 'ping' }, NEIGHBOUR)))).to.deep.equal({ type: 'pong' });
@@ -89,7 +88,7 @@ describe('handler', () => {
       const clock = sinon.useFakeTimers({ now: 0, toFake: ['performance'] });
       const { handler, runs } = countingRoute();
       const { closer, calls } = recordingCloser();
-      setFloodCloser(closer);
+      configure({ clients: { floodCloser: closer } });
       for (let i = 0; i < 100; i++) {
         await handler(messageEvent('ping', { action: 'ping' }, FLOODER));
         clock.tick(100);
@@ -110,7 +109,7 @@ describe('handler', () => {
       const clock = sinon.useFakeTimers({ now: 0, toFake: ['performance'] });
       const { handler } = countingRoute();
       let deletes = 0;
-      setFloodCloser({ post: async () => 'ok', disconnect: async () => (++deletes === 1 ? 'failed' : 'ok') });
+      configure({ clients: { floodCloser: { post: async () => 'ok', disconnect: async () => (++deletes === 1 ? 'failed' : 'ok') } } });
       sinon.stub(logger, 'warn');
       sinon.stub(logger, 'error');
       for (let i = 0; i < 10; i++) await handler(messageEvent('ping', { action: 'ping' }, FLOODER));

@@ -6,12 +6,12 @@
  * (PresenceMemberLimit - 1) x PresenceConnectionsPerMember posts, the figure docs/security.md uses.
  */
 import { expect } from 'chai';
-import { setClients } from '../../shared/clients.js';
 import { joinChannel, openConnection } from '../../shared/connection-store.js';
-import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
+import { configure } from '../../shared/dependencies.js';
 import type { Poster } from '../../shared/poster.js';
 import { joinPresence } from '../../shared/presence.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
+import { routeContextOf } from '../helpers/events.js';
 
 class CountingPoster implements Poster {
   ids: string[] = [];
@@ -21,27 +21,15 @@ class CountingPoster implements Poster {
   }
 }
 
-function ctxOf(connectionId: string, principal: string): RouteContext {
-  const event = { requestContext: { connectionId, authorizer: { principal, join: '*', publish: '*' } } };
-  return {
-    event: event as unknown as WebSocketEvent,
-    connectionId,
-    connectedAt: Date.now(),
-    rights: { principal, join: ['*'], publish: ['*'] },
-    principalKey: `sub#${principal}`,
-    body: () => ({}),
-  };
-}
-
 describe('presence amplification: an event posts to at most (members - 1) x connections per member', () => {
   let db: LocalDynamo;
   const poster = new CountingPoster();
   before(async () => {
     db = await startDynamo({ AUTH_MODE: 'jwt', PRESENCE_MEMBER_LIMIT: '2', PRESENCE_CONNECTIONS_PER_MEMBER: '3' });
-    setClients({ poster });
+    configure({ clients: { poster } });
   });
   after(async () => {
-    setClients({ poster: undefined });
+    configure({ clients: { poster: undefined } });
     delete process.env.AUTH_MODE;
     delete process.env.PRESENCE_MEMBER_LIMIT;
     delete process.env.PRESENCE_CONNECTIONS_PER_MEMBER;
@@ -56,10 +44,10 @@ describe('presence amplification: an event posts to at most (members - 1) x conn
       await joinChannel(id, room, Date.now(), 10);
     }
     const outcomes = [];
-    for (const id of parked) outcomes.push(await joinPresence(ctxOf(id, 'parker'), room));
+    for (const id of parked) outcomes.push(await joinPresence(routeContextOf(id, 'parker'), room));
     expect(outcomes.filter((o) => o === 'crowded')).to.have.length(17);
     poster.ids = [];
-    await joinPresence(ctxOf('A=', 'flapper'), room);
+    await joinPresence(routeContextOf('A=', 'flapper'), room);
     // Before the cap, the event reached all 20 parked sockets.
     expect(poster.ids.length).to.equal(3);
   });

@@ -6,18 +6,15 @@
  * another's, or push a "(you)" marker around (Trojan Source style spoofing).
  */
 import { expect } from 'chai';
-import { resetConfig } from '../../shared/config.js';
+import { configure } from '../../shared/dependencies.js';
 import { presenceInfoFromClaims } from '../../shared/presence-settings.js';
 
 describe('presence info from claims', () => {
+  let restore = () => {};
   before(() => {
-    process.env.PRESENCE_INFO_CLAIM = 'name';
-    resetConfig();
+    restore = configure({ environment: { PRESENCE_INFO_CLAIM: 'name' } });
   });
-  after(() => {
-    delete process.env.PRESENCE_INFO_CLAIM;
-    resetConfig();
-  });
+  after(() => restore());
 
   it('removes bidirectional controls and line separators, keeps ordinary text and emoji joiners', () => {
     expect(presenceInfoFromClaims({ name: 'a\u202Enimda\u202C b\u2066c\u2069\u200Fd\u2028e\u2029f\u061Cg' })).to.equal('animda bcdefg');

@@ -9,10 +9,10 @@ import { removeConnection } from '../../shared/connection-cleanup.js';
 import { deleteConnectionRows, joinChannel, openConnection } from '../../shared/connection-store.js';
 import { currentDeadline, isUnavailable, UnavailableError, withDeadline } from '../../shared/deadline.js';
 import { configure } from '../../shared/dependencies.js';
-import type { RouteContext, WebSocketEvent } from '../../shared/handler.js';
 import type { Poster } from '../../shared/poster.js';
 import { addMemberConnection, joinPresence, memberKeyOf, presenceKey, readMembers, removeMemberConnection } from '../../shared/presence.js';
 import { type LocalDynamo, startDynamo } from '../helpers/dynamo.js';
+import { routeContextOf } from '../helpers/events.js';
 
 const TTL = Math.floor(Date.now() / 1000) + 3600;
 
@@ -24,18 +24,6 @@ class RecordingPoster implements Poster {
     this.posts.push({ id, frame: JSON.parse(data) });
     return this.gone.has(id) ? ('gone' as const) : ('ok' as const);
   }
-}
-
-function ctxOf(connectionId: string, principal: string): RouteContext {
-  const event = { requestContext: { connectionId, authorizer: { principal, join: '*', publish: '*', info: `name of ${principal}` } } };
-  return {
-    event: event as unknown as WebSocketEvent,
-    connectionId,
-    connectedAt: Date.now(),
-    rights: { principal, join: ['*'], publish: ['*'] },
-    principalKey: `sub#${principal}`,
-    body: () => ({}),
-  };
 }
 
 describe('presence store', () => {
@@ -230,11 +218,11 @@ describe('presence store', () => {
     const room = 'presence:room';
     for (const id of ['J1=', 'J2=']) await openConnection(id, [], Date.now());
     expect(await joinChannel('J1=', room, Date.now(), 10)).to.equal('joined');
-    const first = await joinPresence(ctxOf('J1=', 'ann'), room);
+    const first = await joinPresence(routeContextOf('J1=', 'ann'), room);
     expect(first).to.deep.equal({ members: [{ id: 'ann', v: 1, info: 'name of ann' }], self: 'ann' });
     expect(poster.posts).to.deep.equal([]);
     expect(await joinChannel('J2=', room, Date.now(), 10)).to.equal('joined');
-    const second = await joinPresence(ctxOf('J2=', 'bob'), room);
+    const second = await joinPresence(routeContextOf('J2=', 'bob'), room);
     expect(second).to.deep.equal({
       members: [
         { id: 'ann', v: 1, info: 'name of ann' },
@@ -257,7 +245,7 @@ describe('presence store', () => {
     await openConnection('D=', [], Date.now());
     await joinChannel('D=', 'presence:late', Date.now(), 10);
     await removeConnection('D=');
-    expect(await joinPresence(ctxOf('D=', 'dan'), 'presence:late')).to.equal('gone');
+    expect(await joinPresence(routeContextOf('D=', 'dan'), 'presence:late')).to.equal('gone');
     expect(await readMembers('presence:late')).to.deep.equal([]);
   });
 
@@ -271,7 +259,7 @@ describe('presence store', () => {
       // Connected a minute ago: a 410 is no handshake still in progress.
       await openConnection(id, [], Date.now() - 60_000, Date.now() - 60_000);
       await joinChannel(id, room, Date.now(), 10);
-      await joinPresence({ ...ctxOf(id, principal), connectedAt: Date.now() - 60_000 }, room);
+      await joinPresence({ ...routeContextOf(id, principal), connectedAt: Date.now() - 60_000 }, room);
     }
     poster.gone.add('G2=');
     poster.posts = [];
@@ -290,7 +278,7 @@ describe('presence store', () => {
     ]) {
       await openConnection(id, [], Date.now() - 60_000, Date.now() - 60_000);
       await joinChannel(id, room, Date.now(), 10);
-      await joinPresence({ ...ctxOf(id, principal), connectedAt: Date.now() - 60_000 }, room);
+      await joinPresence({ ...routeContextOf(id, principal), connectedAt: Date.now() - 60_000 }, room);
     }
     // H1's $disconnect deleted its rows, then failed (a timeout) before leaving its membership.
     await deleteConnectionRows('H1=');
@@ -298,7 +286,7 @@ describe('presence store', () => {
     poster.posts = [];
     await openConnection('H3=', [], Date.now() - 60_000, Date.now() - 60_000);
     await joinChannel('H3=', room, Date.now(), 10);
-    await joinPresence({ ...ctxOf('H3=', 'h3'), connectedAt: Date.now() - 60_000 }, room);
+    await joinPresence({ ...routeContextOf('H3=', 'h3'), connectedAt: Date.now() - 60_000 }, room);
     // h3's join event found H1 gone: h1 ends, and its leave reaches the others.
     expect((await readMembers(room)).map((m) => m.id)).to.deep.equal(['h2', 'h3']);
     const leaves = poster.posts.filter((p) => p.frame.event === 'leave').map((p) => [p.id, (p.frame.member as { id: string }).id]);
@@ -310,9 +298,9 @@ describe('presence store', () => {
   });
 
   it('names a connection by a hash of its id with AuthMode=none (no client learns another connection id)', () => {
-    const key = memberKeyOf(ctxOf('abc=', 'anonymous'), 'none');
+    const key = memberKeyOf(routeContextOf('abc=', 'anonymous'), 'none');
     expect(key).to.match(/^c\.[A-Za-z0-9_-]{16}$/);
     expect(key).to.not.include('abc');
-    expect(memberKeyOf(ctxOf('abc=', 'u1'), 'jwt')).to.equal('u1');
+    expect(memberKeyOf(routeContextOf('abc=', 'u1'), 'jwt')).to.equal('u1');
   });
 });

@@ -16,7 +16,6 @@ import {
   progressKey,
   readProgress,
   requestDigest,
-  setIdempotencyClient,
 } from '../../shared/publish-idempotency.js';
 import { type PublishResponse, publishRequest } from '../../shared/server-publish.js';
 import { markSkipped } from '../../shared/store.js';
@@ -49,7 +48,7 @@ describe('shared/server-publish idempotency', () => {
         KeySchema: props.KeySchema,
       }),
     );
-    setIdempotencyClient(backend.db.client);
+    configure({ clients: { idempotency: backend.db.client } });
     const real = backend.db.doc;
     const faulty = {
       send(command: { input?: { Key?: { pk?: string } } }) {
@@ -66,7 +65,7 @@ describe('shared/server-publish idempotency', () => {
     await openConnection('b=', ['news'], Date.now());
   });
   after(async () => {
-    setIdempotencyClient(undefined);
+    configure({ clients: { idempotency: undefined } });
     await backend.stop();
   });
   beforeEach(() => {
@@ -116,7 +115,7 @@ describe('shared/server-publish idempotency', () => {
       },
       { step: 'initialize', name: 'countPuts' },
     );
-    setIdempotencyClient(counted);
+    configure({ clients: { idempotency: counted } });
     try {
       const digest = requestDigest(nextKey(), ['news'], ['x']);
       const log = new ProgressLog(digest, new Map());
@@ -132,7 +131,7 @@ describe('shared/server-publish idempotency', () => {
       expect(progress.get('news')).to.deep.equal(Array.from({ length: 50 }, (_, i) => 100 + i));
       expect(progress.has('sport')).to.equal(false);
     } finally {
-      setIdempotencyClient(backend.db.client);
+      configure({ clients: { idempotency: backend.db.client } });
       counted.destroy();
     }
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { resetClients } from '../../shared/clients.js';
 import { removeConnection } from '../../shared/connection-cleanup.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
+import { reset } from '../../shared/dependencies.js';
 import {
   appendHistory,
   batchWrite,
@@ -20,7 +20,7 @@ describe('store (against dynalite)', () => {
     db = await startDynamo({ CHANNEL_SHARDS: '4' });
   });
   after(async () => {
-    resetClients();
+    reset();
     await db.stop();
   });
 

@@ -5,8 +5,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { abuseRows, abuseTable, templateLimits } from '../../bench/abuse-bounds.js';
+import { estimate } from '../../bench/cost/estimate.js';
+import { leverRows } from '../../bench/cost/levers.js';
 import { report, summaryTable } from '../../bench/cost.js';
-import { estimate, leverRows } from '../../bench/cost-model.js';
 import { levelOf, type TemplateFigures, templateFigures } from '../../bench/lib/template-figures.js';
 import { HEARTBEAT_IDLE_MS, ROLLOVER_AFTER_MS } from '../../client/src/defaults.js';
 import { INLINE_DELIVERY_BUDGET_MS, WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';

@@ -8,35 +8,34 @@ import { postFromHere, publishThroughFunction } from '../../../bench/lib/broadca
 import { addVirtualConnections, resetStats } from '../../../bench/lib/control.js';
 import { type StackProcess, startStackProcess } from '../../../bench/lib/stack-process.js';
 import { measureReadCost, useStackTable, writeSubscriptions } from '../../../bench/lib/subscribers.js';
-import { resetClients } from '../../../shared/clients.js';
-import { resetConfig } from '../../../shared/config.js';
+import { reset } from '../../../shared/dependencies.js';
 import { FastPoster } from '../../../shared/fast-poster.js';
 import { messageFrameText } from '../../../shared/protocol.js';
 
 const SUBSCRIBERS = 2500;
 const SHARDS = 4;
-const ENV_KEYS = ['AWS_ENDPOINT_URL_DYNAMODB', 'TABLE_NAME', 'CHANNEL_SHARDS'];
 
 describe('bench/lib/broadcast', function () {
   this.timeout(180_000);
   let stack: StackProcess;
   let ids: string[];
-  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  let restoreEnvironment = () => {};
 
   before(async () => {
     // Batches of 1,000 (the template's minimum): a 2,500-subscriber broadcast is the publisher's own batch plus two worker batches.
     stack = await startStackProcess({ parameterOverrides: { FanoutBatchSize: '1000', ChannelShards: String(SHARDS) } });
-    useStackTable({ dynamodbEndpoint: stack.info.dynamodbEndpoint, tableName: stack.info.tables.Table, channelShards: SHARDS });
+    restoreEnvironment = useStackTable({
+      dynamodbEndpoint: stack.info.dynamodbEndpoint,
+      tableName: stack.info.tables.Table,
+      channelShards: SHARDS,
+    });
     ids = await addVirtualConnections(stack.httpUrl, SUBSCRIBERS);
     await writeSubscriptions(ids, 'bench');
   });
 
   after(async () => {
-    resetClients();
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    resetConfig();
+    reset();
+    restoreEnvironment();
     await stack?.stop();
   });
 
