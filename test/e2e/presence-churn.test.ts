@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import WebSocket from 'ws';
 import { connect } from '../../client/src/index.js';
 import type { AirwaveClient } from '../../client/src/types.js';
-import { ids, join, open, token, useStack } from '../helpers/presence-stack.js';
+import { ids, join, open, roomyPresence, token, useStack } from '../helpers/presence-stack.js';
 import { sleep } from '../helpers/ws-client.js';
 
 const CAP = 6;
@@ -19,13 +19,7 @@ describe('presence end to end: churn', function () {
   this.timeout(180_000);
 
   describe(`AuthMode=jwt, PresenceMemberLimit=${CAP}, PresenceInfoClaim=name`, () => {
-    const ctx = useStack({
-      PresenceMemberLimit: String(CAP),
-      // The churn run keeps several clients (and their roll-overs) per principal: room for all of them.
-      PresenceConnectionsPerMember: '50',
-      PresencePerMinute: '1000',
-      PrincipalPresencePerMinute: '1000',
-    });
+    const ctx = useStack(roomyPresence(CAP));
 
     it('churn: typed clients connecting, rolling over, losing sockets and dying; every live client ends with the true member list', async () => {
       const room = 'presence:churn';

@@ -4,7 +4,7 @@
  * principals (`sub`); their public info comes from the `name` claim (PresenceInfoClaim).
  */
 import { expect } from 'chai';
-import { FRAME_MS, ids, join, open, token, useStack } from '../helpers/presence-stack.js';
+import { FRAME_MS, ids, join, open, roomyPresence, token, useStack } from '../helpers/presence-stack.js';
 import { type Frame, refusedStatus, sleep, type TestClient } from '../helpers/ws-client.js';
 
 const CAP = 6;
@@ -19,13 +19,7 @@ describe('presence end to end (issue 15)', function () {
   this.timeout(180_000);
 
   describe(`AuthMode=jwt, PresenceMemberLimit=${CAP}, PresenceInfoClaim=name`, () => {
-    const ctx = useStack({
-      PresenceMemberLimit: String(CAP),
-      // The churn run keeps several clients (and their roll-overs) per principal: room for all of them.
-      PresenceConnectionsPerMember: '50',
-      PresencePerMinute: '1000',
-      PrincipalPresencePerMinute: '1000',
-    });
+    const ctx = useStack(roomyPresence(CAP));
 
     it('join, leave, $disconnect and a killed socket: the ack lists the members, the others get join and leave events', async () => {
       const room = 'presence:basic';

@@ -24,6 +24,17 @@ export async function token(sub: string, channels: string[] = ['*'], name?: stri
     .sign(new TextEncoder().encode(SECRET));
 }
 
+/**
+ * A member cap of `cap`, and room for the tests' many clients (and roll-overs) per principal and
+ * their many presence joins: the budgets are not what these suites test.
+ */
+export const roomyPresence = (cap: number): Record<string, string> => ({
+  PresenceMemberLimit: String(cap),
+  PresenceConnectionsPerMember: '50',
+  PresencePerMinute: '1000',
+  PrincipalPresencePerMinute: '1000',
+});
+
 /** What a suite's tests share: the stack, the clients to close after each test, every log line. */
 export interface PresenceStack {
   stack: LocalStack;
