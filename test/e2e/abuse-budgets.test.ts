@@ -28,6 +28,8 @@ describe('abuse bounds end to end (issue 9)', function () {
   let stack: LocalStack;
   let ddb: DynamoDBClient;
   const clients: TestClient[] = [];
+  /** The functions' WARN and ERROR lines (the default configuration's level). */
+  const warnings: string[] = [];
   const open = async (query = '', localAddress?: string): Promise<TestClient> => {
     const client = await openClient(`${stack.url}${query}`, { localAddress });
     clients.push(client);
@@ -46,9 +48,10 @@ describe('abuse bounds end to end (issue 9)', function () {
         // socket first (test/e2e/abuse-flood.test.ts); here the bounds behind it are tried.
         FrameRateLimit: '0',
       },
-      environment: { POWERTOOLS_LOG_LEVEL: process.env.SHOW_FN ? 'INFO' : 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+      environment: { POWERTOOLS_LOG_LEVEL: process.env.SHOW_FN ? 'INFO' : 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' },
       log: () => {},
       functionLog: (id, line) => {
+        if (/"level":"(WARN|ERROR)"/.test(line)) warnings.push(line);
         if (process.env.SHOW_FN) console.log(id, line.slice(0, 400));
       },
     });
@@ -156,9 +159,14 @@ describe('abuse bounds end to end (issue 9)', function () {
     const running = () => Object.values(stack.runtime.stats()).reduce((sum, f) => sum + f.running, 0);
     await sleep(500);
     await until(() => running() === 0, 'in-flight work to settle', 90_000);
-    const left = (await rows()).filter((r) => ids.some((id) => r.pk === `c#${id}`)).length;
-    console.log(`      10 killed sockets: ${left} rows left`);
-    expect(left).to.equal(0);
+    const left = (await rows()).filter((r) => ids.some((id) => r.pk === `c#${id}`));
+    // A join whose storage calls were cut by its deadline (a loaded host) may leave its row: it
+    // says so at WARN ("could not undo a failed join; its row expires by TTL"), and the row's TTL
+    // bounds it. Every other row left is the bug this test attacks (203 rows before its fix).
+    const undone = new Set(warnings.filter((w) => w.includes('could not undo')).map((w) => /"connectionId":"([^"]+)"/.exec(w)?.[1]));
+    const unexplained = left.filter((r) => !undone.has(String(r.pk).slice(2)));
+    console.log(`      10 killed sockets: ${left.length} rows left, ${left.length - unexplained.length} of them logged as not undone`);
+    expect(unexplained.map((r) => `${r.pk} ${r.sk}`)).to.deep.equal([]);
     expect(sockets.every((c) => c.ws.readyState === WebSocket.CLOSED)).to.equal(true);
   });
 
