@@ -38,8 +38,9 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * node:net and node:tls are loaded when the first socket opens, with `require`, not imported:
- * most containers of ping, $default and the other routes never open one, and loading node:tls
- * is ~60 M instructions of a cold start (~15-20 ms; docs/benchmarks.md, "Cold start").
+ * loading node:tls is ~60 M instructions of a cold start (~15-20 ms; docs/benchmarks.md, "Cold
+ * start"), and most containers of ping and $default never open a socket (they post only to close
+ * a flooding connection). The SDK routes load it anyway, with the SDK's HTTP handler.
  * `require` of a builtin works in the bundles and under tsx alike.
  */
 const requireBuiltin = createRequire(import.meta.url);
