@@ -19,8 +19,8 @@
  * Outcomes as shared/poster.ts defines them: 2xx ok, 410 gone, 429 throttled, anything else
  * (403, 413, 5xx, a reset socket, a timeout) failed, which the fan-out retries.
  */
-import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { config } from './config.js';
 import { parseResponse } from './http-response-parser.js';
 import { DEFAULT_POST_CONCURRENCY, POST_TIMEOUT_MS } from './limits.js';
@@ -35,6 +35,17 @@ import { type AwsCredentials, ConnectionsSigner, type ConnectionsSignerOptions, 
 const IDLE_REUSE_MS = 4_000;
 /** No @connections response is this large; a peer that sends more is not API Gateway. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * node:net and node:tls are loaded when the first socket opens, with `require`, not imported:
+ * loading node:tls is ~60 M instructions of a cold start (~15-20 ms; docs/benchmarks.md, "Cold
+ * start"), and most containers of ping and $default never open a socket (they post only to close
+ * a flooding connection). The SDK routes load it anyway, with the SDK's HTTP handler.
+ * `require` of a builtin works in the bundles and under tsx alike.
+ */
+const requireBuiltin = createRequire(import.meta.url);
+let sockets: { net: typeof import('node:net'); tls: typeof import('node:tls') } | undefined;
+const socketModules = () => (sockets ??= { net: requireBuiltin('node:net'), tls: requireBuiltin('node:tls') });
 
 /** Options of a {@link FastPoster}. */
 export interface FastPosterOptions {
@@ -293,16 +304,17 @@ export class FastPoster implements Poster, ConnectionCloser {
 
   private open(): Connection {
     this.socketsOpened++;
+    const { net, tls } = socketModules();
     const socket = this.secure
-      ? tlsConnect({
+      ? tls.connect({
           host: this.hostname,
           port: this.port,
-          servername: isIP(this.hostname) ? undefined : this.hostname,
+          servername: net.isIP(this.hostname) ? undefined : this.hostname,
           ALPNProtocols: ['http/1.1'],
           session: this.tlsSession,
           ca: this.ca,
         })
-      : netConnect({ host: this.hostname, port: this.port });
+      : net.connect({ host: this.hostname, port: this.port });
     const connection: Connection = { socket, resolve: undefined, buffered: undefined, idleSince: 0, dead: false };
     this.all.add(connection);
     socket.setNoDelay(true); // one write per request already; Nagle would only add latency

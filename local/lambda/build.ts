@@ -1,7 +1,7 @@
 /**
  * Builds the template's functions as `sam build` does for `BuildMethod: esbuild`: one bundle per
  * function in `<outDir>/<LogicalId>/`, with the function's own BuildProperties (Format,
- * OutExtension, Target, Minify, Sourcemap, Banner, External). `--built` runs these bundles, so
+ * OutExtension, Target, Minify, Sourcemap, SourcesContent, Banner, External). `--built` runs these bundles, so
  * the code that deploys is the code that runs; `sam build` writes the same layout.
  */
 import { join } from 'node:path';
@@ -35,6 +35,8 @@ export function esbuildOptions(fn: FunctionModel, outDir: string): BuildOptions 
     target: String(p.Target ?? 'node22'),
     minify: flag(p.Minify),
     sourcemap: flag(p.Sourcemap),
+    // sam build passes `--sources-content=<value>` only when the property is set; esbuild's default is true.
+    sourcesContent: p.SourcesContent === undefined ? true : flag(p.SourcesContent),
     banner: pairs(list(p.Banner)),
     outExtension: pairs(list(p.OutExtension)),
     external: list(p.External),

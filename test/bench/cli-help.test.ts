@@ -15,6 +15,7 @@ describe('bench scripts: --help and bad options', function () {
     ['bench/poster-cpu.ts', 'bench:poster'],
     ['bench/plot.ts', 'bench:plot'],
     ['bench/fanout.ts', 'bench'],
+    ['bench/coldstart.ts', 'bench:coldstart'],
   ]) {
     it(`${npmScript} -- --help prints its usage and exits 0, running nothing`, () => {
       const out = run(script, ['--help']);
