@@ -58,6 +58,7 @@ const UNIT = [
   'test/template/checkov.test.ts',
   'test/template/claims.test.ts',
   'test/template/policy.test.ts',
+  'test/template/source-maps.test.ts',
 ];
 
 const E2E = ['test/e2e/**/*.test.ts', 'test/**/*.e2e.test.ts', 'test/**/*.browser.test.ts'];
