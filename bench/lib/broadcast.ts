@@ -77,7 +77,7 @@ function counters(stats: LocalStats): StackCounters {
   return { posts: c.posts, delivered: c.delivered, throttled: c.throttled, bufferFull: c.bufferFull, gone: c.gone };
 }
 
-/** Polls the stack's counters until `expected` deliveries are counted or the count stalls; returns when the last one was seen. */
+/** Polls the stack's counters until `expected` deliveries are counted or the count stalls (no new delivery and no function running for STALL_MS); returns when the last one was seen. */
 async function pollUntilDelivered(stack: StackProcess, expected: number, deadline: number): Promise<number> {
   let seen = -1;
   let movedAt = performance.now();
@@ -90,6 +90,8 @@ async function pollUntilDelivered(stack: StackProcess, expected: number, deadlin
       movedAt = now;
       lastChange = now;
     }
+    // A function still running (a hand-off starting on a busy host) is no stall.
+    if (Object.values(stats.functions).some((f) => (f.running ?? 0) > 0)) movedAt = now;
     if (seen >= expected || now - movedAt > STALL_MS || now > deadline) return lastChange;
     await sleep(POLL_MS);
   }
