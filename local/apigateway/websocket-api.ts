@@ -24,7 +24,7 @@ import { newConnectionId } from './ids.js';
 import { attemptConnect, integrate, responseBody } from './integration.js';
 import type { TokenBucket } from './throttle.js';
 import { disconnectEvent, messageEvent, selectRouteKey, type UpgradeRequestInfo, upgradeRequestInfo } from './websocket-events.js';
-import { isValidHandshake, limitFrameSize, refuseUpgrade, sourceIpOf } from './websocket-frames.js';
+import { isValidHandshake, limitFrameSize, refuseUpgrade, sourceIpOf, textFrame, writeFrame } from './websocket-frames.js';
 
 /** Bytes queued to a client beyond which a post answers 429 (API Gateway's "client buffer full"). */
 export const CLIENT_BUFFER_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -75,6 +75,9 @@ export class WebSocketApi {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly routes: Record<string, RouteModel>;
   private stopping = false;
+  /** The last post's body and its frame: a broadcast posts the same bytes to every connection, framed once. */
+  private lastPayload?: Buffer;
+  private lastFrame?: Buffer;
 
   constructor(private readonly options: WebSocketApiOptions) {
     this.routes = options.model.api.routes;
@@ -116,10 +119,20 @@ export class WebSocketApi {
     const socket = connection.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return 'gone';
     if (socket.bufferedAmount > CLIENT_BUFFER_LIMIT_BYTES) return 'full';
-    // binary: false keeps a Buffer a text frame: API Gateway sends every post as text.
-    socket.send(data, SEND_OPTIONS);
+    if (typeof data === 'string' || !writeFrame(socket, this.frameOf(data))) {
+      // binary: false keeps a Buffer a text frame: API Gateway sends every post as text.
+      socket.send(data, SEND_OPTIONS);
+    }
     this.touch(connection);
     return 'ok';
+  }
+
+  /** The text frame of `payload`, reusing the last one when the bytes are the same (a memcmp is cheaper than a copy). */
+  private frameOf(payload: Buffer): Buffer {
+    if (this.lastFrame && this.lastPayload && (payload === this.lastPayload || payload.equals(this.lastPayload))) return this.lastFrame;
+    this.lastFrame = textFrame(payload);
+    this.lastPayload = payload;
+    return this.lastFrame;
   }
 
   /** Closes a connection from the server side (idle, max duration, DELETE @connections, shutdown); `$disconnect` runs. */
