@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { invokeFunction } from './lib/control.js';
 import { createLoadGate, machineInfo } from './lib/machine.js';
-import { rssKb } from './lib/proc.js';
+import { processTimes, rssKb, threadDeltas, threadTimes } from './lib/proc.js';
 import { type StackProcess, startStackProcess } from './lib/stack-process.js';
 import { markdownTable, percentile } from './lib/stats.js';
 import type { WorkerCommand, WorkerMessage } from './socket-worker.js';
@@ -40,6 +40,7 @@ const HELP = `Usage: npm run bench:sockets -- [options]
   --timeout-s 120            longest wait for the deliveries
   --max-load 2 --max-wait-minutes 20   wait for a quiet machine first
   --json FILE                also write the results as JSON
+  --stack-prof DIR           profile the local stack process (node --cpu-prof, every thread) into DIR
 `;
 
 const { values: flags } = parseArgs({
@@ -62,6 +63,7 @@ const { values: flags } = parseArgs({
     'max-load': { type: 'string', default: '2' },
     'max-wait-minutes': { type: 'string', default: '20' },
     json: { type: 'string' },
+    'stack-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -149,6 +151,8 @@ async function main(): Promise<void> {
         throttleBurst: Number(flags['throttle-burst']),
         // The clients pace themselves (--connect-rate); the stack's emulated 500/s quota would answer 429 beyond it.
         connectRate: 0,
+        // One .cpuprofile per thread (main: the HTTP and WebSocket APIs; workers: the functions), written at exit.
+        nodeArgs: flags['stack-prof'] ? ['--cpu-prof', '--cpu-prof-dir', flags['stack-prof']] : [],
       });
       log(`local stack ${stack.url} (pid ${stack.pid}), functions loaded after ${(await stack.settle()).toFixed(0)} ms more`);
     }
@@ -196,6 +200,13 @@ async function main(): Promise<void> {
     const pad = 'x'.repeat(Math.max(0, Number(flags.bytes) - JSON.stringify({ ...bare, sentAt: Date.now() + 0.123 }).length));
     const timeoutMs = Number(flags['timeout-s']) * 1000;
     const dones = workers.map((w) => w.next('done', timeoutMs).catch(() => undefined));
+    // CPU during the delivery, per thread of the stack (main: the APIs; others: functions, dynalite, libuv) and per client process.
+    const cpuOf = (pid: number) => {
+      const t = processTimes(pid);
+      return t ? t.user + t.system : 0;
+    };
+    const threadsBefore = stack ? threadTimes(stack.pid) : [];
+    const clientCpuBefore = workers.map((w) => cpuOf(w.child.pid as number));
     const sentAt = epochNow();
     const message = { sentAt, pad };
     let publisher: WebSocket | undefined;
@@ -206,6 +217,8 @@ async function main(): Promise<void> {
       if (!outcome.ok) throw new Error(`PublishFunction failed: ${JSON.stringify(outcome.payload)}`);
     }
     await Promise.all(dones);
+    const stackThreads = stack ? threadDeltas(threadsBefore, threadTimes(stack.pid)).filter((t) => t.cpuMs > 0) : [];
+    const clientCpuMs = workers.map((w, i) => cpuOf(w.child.pid as number) - clientCpuBefore[i]);
     const reports = (await Promise.all(
       workers.map((w) => {
         const reply = w.next('report', 30_000);
@@ -240,6 +253,11 @@ async function main(): Promise<void> {
       lastDeliveryMs,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
+      cpuMsDuringDelivery: {
+        stackMain: stackThreads.find((t) => t.tid === stack?.pid)?.cpuMs,
+        stackOtherThreads: stackThreads.filter((t) => t.tid !== stack?.pid).sort((a, b) => b.cpuMs - a.cpuMs),
+        clients: clientCpuMs,
+      },
       rssKbConnected: rssConnected,
       rssKbDelivered: rss,
     };
@@ -263,6 +281,13 @@ async function main(): Promise<void> {
         ],
         'rrrrrrrrlr',
       )}\n`,
+    );
+    const cpu = result.cpuMsDuringDelivery;
+    process.stdout.write(
+      `\nCPU from publish to last delivery (/proc, 10 ms ticks): stack main thread ${cpu.stackMain ?? '-'} ms, other stack threads ${cpu.stackOtherThreads
+        .slice(0, 4)
+        .map((t) => `${t.name}#${t.tid} ${t.cpuMs} ms`)
+        .join(', ')}, clients ${cpu.clients.map((ms) => `${ms} ms`).join(', ')}\n`,
     );
     if (flags.json) writeFileSync(flags.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {

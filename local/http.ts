@@ -23,7 +23,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => (tooLarge ? reject(new BodyTooLargeError(limit)) : resolve(Buffer.concat(chunks))));
+    // One chunk (a small body) is handed over as it is: Buffer.concat would copy it.
+    req.on('end', () =>
+      tooLarge ? reject(new BodyTooLargeError(limit)) : resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
 }

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_GATEWAY_MESSAGE_BYTES } from '../../shared/limits.js';
 import { BodyTooLargeError, readBody, sendAwsError, sendJson } from '../http.js';
 import type { ConnectionRegistry } from './connections.js';
-import type { TokenBucket } from './throttle.js';
+import { FixedDelay, type TokenBucket } from './throttle.js';
 import type { WebSocketApi } from './websocket-api.js';
 
 /** Counters of the @connections API (for `/_local/stats`). */
@@ -52,15 +52,15 @@ export const emptyConnectionsStats = (): ConnectionsApiStats => ({
   deletes: 0,
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Serves `/<stage>/@connections/{id}`. */
 export class ConnectionsApi {
   readonly stats: ConnectionsApiStats = emptyConnectionsStats();
   private readonly prefix: string;
+  private readonly latency: FixedDelay;
 
   constructor(private readonly options: ConnectionsApiOptions) {
     this.prefix = `/${options.stage}/@connections/`;
+    this.latency = new FixedDelay(options.postLatencyMs);
   }
 
   /** True for paths this API serves. */
@@ -81,7 +81,7 @@ export class ConnectionsApi {
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
       this.stats.tooLarge++;
-      await this.delay();
+      await this.latency.wait();
       return sendAwsError(res, 413, 'PayloadTooLargeException', `Message too long. Max size is ${API_GATEWAY_MESSAGE_BYTES} bytes`);
     }
     let connectionId: string;
@@ -90,17 +90,19 @@ export class ConnectionsApi {
     } catch {
       return sendAwsError(res, 400, 'BadRequestException', 'Invalid connection id encoding');
     }
-    if (!['POST', 'GET', 'DELETE'].includes(req.method ?? ''))
+    const method = req.method;
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE')
       return sendAwsError(res, 405, 'MethodNotAllowedException', `${req.method} is not allowed`);
-    await this.delay();
+    await this.latency.wait();
     if (!this.options.throttle.take()) {
       this.stats.throttled++;
       return sendAwsError(res, 429, 'LimitExceededException', 'Rate exceeded');
     }
     const connection = this.options.registry.get(connectionId);
-    if (req.method === 'POST') {
+    if (method === 'POST') {
       this.stats.posts++;
-      const outcome = connection ? this.options.websocket.send(connection, body.toString('utf8')) : 'gone';
+      // The body as read: no decode and re-encode of every post (send checks it is UTF-8).
+      const outcome = connection ? this.options.websocket.send(connection, body) : 'gone';
       if (outcome === 'ok') {
         this.stats.delivered++;
         const now = performance.timeOrigin + performance.now();
@@ -120,7 +122,7 @@ export class ConnectionsApi {
       this.stats.gone++;
       return sendAwsError(res, 410, 'GoneException', null);
     }
-    if (req.method === 'GET') {
+    if (method === 'GET') {
       this.stats.gets++;
       // The wire names are camelCase (the SDK maps them to ConnectedAt, Identity.SourceIp...).
       return sendJson(res, 200, {
@@ -133,9 +135,5 @@ export class ConnectionsApi {
     // API Gateway closes with 1000; its $disconnect reports "Connection Closed Normally".
     this.options.websocket.disconnect(connection, 1000, 'Connection Closed Normally');
     res.writeHead(204).end();
-  }
-
-  private async delay(): Promise<void> {
-    if (this.options.postLatencyMs > 0) await sleep(this.options.postLatencyMs);
   }
 }

@@ -40,3 +40,37 @@ export class TokenBucket {
     return true;
   }
 }
+
+/**
+ * The emulated per-answer latency of the @connections API: every wait lasts `ms`. Node starts a
+ * timer from the event loop's clock, which only moves once per loop turn, so every
+ * `setTimeout(ms)` made in one turn ends at the same moment anyway; here the waits of one turn
+ * share one timer. Under a broadcast that replaces thousands of pending timers (a Timeout object
+ * and a callback each) with one per loop turn, with the same timing.
+ */
+export class FixedDelay {
+  /** Resolvers of the waits begun in this loop turn (undefined once the turn is over). */
+  private batch?: Array<() => void>;
+
+  /** @param ms delay of every wait; 0 or less means none (`wait` resolves at once). */
+  constructor(readonly ms: number) {}
+
+  /** Resolves `ms` after the call, as `setTimeout(resolve, ms)` would. */
+  wait(): Promise<void> {
+    if (this.ms <= 0) return Promise.resolve();
+    let batch = this.batch;
+    if (!batch) {
+      const waiters: Array<() => void> = [];
+      batch = this.batch = waiters;
+      setTimeout(() => {
+        for (const resolve of waiters) resolve();
+      }, this.ms);
+      // The check phase ends the loop turn's I/O: waits after it start their own timer.
+      setImmediate(() => {
+        if (this.batch === waiters) this.batch = undefined;
+      });
+    }
+    const waiters = batch;
+    return new Promise((resolve) => void waiters.push(resolve));
+  }
+}

@@ -12,6 +12,7 @@
  * - limits: 32 KB frames and 128 KB messages (close 1009), idle and maximum-duration cuts;
  * - `$disconnect` on every close, whoever closes.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -23,10 +24,12 @@ import { newConnectionId } from './ids.js';
 import { attemptConnect, integrate, responseBody } from './integration.js';
 import type { TokenBucket } from './throttle.js';
 import { disconnectEvent, messageEvent, selectRouteKey, type UpgradeRequestInfo, upgradeRequestInfo } from './websocket-events.js';
-import { isValidHandshake, limitFrameSize, refuseUpgrade, sourceIpOf } from './websocket-frames.js';
+import { isValidHandshake, limitFrameSize, refuseUpgrade, sourceIpOf, textFrame, writeFrame } from './websocket-frames.js';
 
 /** Bytes queued to a client beyond which a post answers 429 (API Gateway's "client buffer full"). */
 export const CLIENT_BUFFER_LIMIT_BYTES = 4 * 1024 * 1024;
+/** ws `send` options of every server frame (frozen: shared by all sends). */
+const SEND_OPTIONS = Object.freeze({ binary: false, compress: false, fin: true, mask: false });
 /** `$connect` calls in flight at once when registering virtual connections. */
 const VIRTUAL_CONNECT_CONCURRENCY = 32;
 /** At most one WARN line per this long about throttled upgrades (a reconnect storm would flood the output). */
@@ -72,6 +75,9 @@ export class WebSocketApi {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly routes: Record<string, RouteModel>;
   private stopping = false;
+  /** The last post's body and its frame: a broadcast posts the same bytes to every connection, framed once. */
+  private lastPayload?: Buffer;
+  private lastFrame?: Buffer;
 
   constructor(private readonly options: WebSocketApiOptions) {
     this.routes = options.model.api.routes;
@@ -96,21 +102,37 @@ export class WebSocketApi {
     this.track(this.upgrade(req, socket, head));
   }
 
-  /** Sends a server frame (an @connections post): `gone` if the connection is closing, `full` if its client is not reading. */
-  send(connection: Connection, data: string): 'ok' | 'gone' | 'full' {
+  /**
+   * Sends a server text frame (an @connections post): `gone` if the connection is closing, `full`
+   * if its client is not reading. A Buffer that is valid UTF-8 goes out as it is (no copy); one
+   * that is not is decoded first, its bad bytes replaced by U+FFFD, as a string would have been.
+   */
+  send(connection: Connection, data: string | Buffer): 'ok' | 'gone' | 'full' {
     if (connection.gone) return 'gone';
+    if (typeof data !== 'string' && !isUtf8(data)) data = data.toString('utf8');
     if (connection.virtual) {
       connection.virtual.deliveries++;
-      connection.virtual.bytes += Buffer.byteLength(data);
+      connection.virtual.bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
       connection.lastActiveAt = Date.now();
       return 'ok';
     }
     const socket = connection.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return 'gone';
     if (socket.bufferedAmount > CLIENT_BUFFER_LIMIT_BYTES) return 'full';
-    socket.send(data);
+    if (typeof data === 'string' || !writeFrame(socket, this.frameOf(data))) {
+      // binary: false keeps a Buffer a text frame: API Gateway sends every post as text.
+      socket.send(data, SEND_OPTIONS);
+    }
     this.touch(connection);
     return 'ok';
+  }
+
+  /** The text frame of `payload`, reusing the last one when the bytes are the same (a memcmp is cheaper than a copy). */
+  private frameOf(payload: Buffer): Buffer {
+    if (this.lastFrame && this.lastPayload && (payload === this.lastPayload || payload.equals(this.lastPayload))) return this.lastFrame;
+    this.lastFrame = textFrame(payload);
+    this.lastPayload = payload;
+    return this.lastFrame;
   }
 
   /** Closes a connection from the server side (idle, max duration, DELETE @connections, shutdown); `$disconnect` runs. */

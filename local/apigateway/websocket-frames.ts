@@ -15,7 +15,13 @@ interface ReceiverInternals {
   createError(ctor: typeof RangeError, message: string, prefix: boolean, statusCode: number, errorCode: string): Error;
 }
 
+interface SenderInternals {
+  _state: number;
+  sendFrame(list: Buffer[], cb?: (error?: Error) => void): void;
+}
+
 let warned = false;
+let warnedSender = false;
 
 /**
  * Makes `ws` close with 1009 on a data frame over 32 KB, as API Gateway does. `ws` only limits
@@ -67,3 +73,44 @@ export function isValidHandshake(req: IncomingMessage): boolean {
 
 /** The client's address without the IPv4-mapped IPv6 prefix (`::ffff:127.0.0.1` → `127.0.0.1`). */
 export const sourceIpOf = (req: IncomingMessage): string => (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+
+/**
+ * An unmasked, unfragmented text frame (FIN + opcode 1, as a server sends) holding `payload`:
+ * header and payload in one buffer, so it goes out in one plain write instead of ws's
+ * cork + two writes + writev. `payload` must be valid UTF-8 (the caller checks).
+ */
+export function textFrame(payload: Buffer): Buffer {
+  const length = payload.length;
+  const headerBytes = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerBytes + length);
+  frame[0] = 0x81;
+  if (length < 126) frame[1] = length;
+  else if (length < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(0, 2); // messages are at most 128 KB: the high 32 bits are 0
+    frame.writeUInt32BE(length, 6);
+  }
+  payload.copy(frame, headerBytes);
+  return frame;
+}
+
+/**
+ * Writes a frame made by {@link textFrame} through the socket's ws sender, as `send` would
+ * have, when the sender is idle (state 0: nothing queued behind a compression or a Blob read;
+ * the stack negotiates no compression and sends no Blobs, so it always is). False means "not
+ * written, use `send`": the sender is busy, or a `ws` upgrade changed these internals (warned once).
+ */
+export function writeFrame(socket: WebSocket, frame: Buffer): boolean {
+  const sender = (socket as unknown as { _sender?: SenderInternals })._sender;
+  if (!sender || typeof sender.sendFrame !== 'function' || typeof sender._state !== 'number') {
+    if (!warnedSender) process.emitWarning('ws internals changed: posts are framed by ws.send (slower, same bytes)');
+    warnedSender = true;
+    return false;
+  }
+  if (sender._state !== 0) return false;
+  sender.sendFrame([frame]);
+  return true;
+}

@@ -53,6 +53,17 @@ describe('local/connections-api', function () {
     client.close();
   });
 
+  it('delivers a POST body that is not UTF-8 as a text frame, its bad bytes replaced by U+FFFD', async () => {
+    const { client, id } = await openWithId(stack, 'not-utf8');
+    const body = Buffer.concat([Buffer.from('bad:'), Buffer.from([0xff, 0xfe]), Buffer.from(':end')]);
+    const res = await fetch(`${stack.connectionsEndpoint}/@connections/${encodeURIComponent(id)}`, { method: 'POST', body });
+    expect(res.status).to.equal(200);
+    expect(await client.waitFor((f) => typeof f.raw === 'string' && f.raw.startsWith('bad:'), 'posted frame')).to.deep.equal({
+      raw: 'bad:\uFFFD\uFFFD:end',
+    });
+    client.close();
+  });
+
   it('accepts an unsigned POST with the connection id URL-encoded', async () => {
     const { client, id } = await openWithId(stack, 'unsigned');
     const res = await fetch(`${stack.connectionsEndpoint}/@connections/${encodeURIComponent(id)}`, { method: 'POST', body: '{"n":1}' });
@@ -167,7 +178,7 @@ describe('local/connections-api', function () {
       const registry = new ConnectionRegistry();
       registry.add({ connectionId: 'abc=', virtual: { deliveries: 0, bytes: 0 } } as Connection);
       const sent: string[] = [];
-      const websocket = { send: (_c: Connection, data: string) => sent.push(data) && 'ok' } as unknown as WebSocketApi;
+      const websocket = { send: (_c: Connection, data: string | Buffer) => sent.push(String(data)) && 'ok' } as unknown as WebSocketApi;
       const api = new ConnectionsApi({ stage: 'dev', registry, websocket, throttle: new TokenBucket(0), postLatencyMs: 250 });
       const req = Object.assign(Readable.from([Buffer.from('hi')]), { method: 'POST' }) as unknown as IncomingMessage;
       let status: number | undefined;

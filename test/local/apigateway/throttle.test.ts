@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { TokenBucket } from '../../../local/apigateway/throttle.js';
+import sinon from 'sinon';
+import { FixedDelay, TokenBucket } from '../../../local/apigateway/throttle.js';
 
 describe('local/throttle', () => {
   describe('TokenBucket', () => {
@@ -21,6 +22,55 @@ describe('local/throttle', () => {
     it('is unlimited with a rate of 0', () => {
       const bucket = new TokenBucket(0);
       expect(Array.from({ length: 1000 }, () => bucket.take()).every(Boolean)).to.equal(true);
+    });
+  });
+
+  describe('FixedDelay', () => {
+    let clock: sinon.SinonFakeTimers;
+    beforeEach(() => {
+      clock = sinon.useFakeTimers({ toFake: ['setTimeout'] });
+    });
+    afterEach(() => clock.restore());
+
+    const track = (delay: FixedDelay) => {
+      const state = { ended: false };
+      void delay.wait().then(() => {
+        state.ended = true;
+      });
+      return state;
+    };
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('ends every wait of one loop turn together after ms, with one timer', async () => {
+      const delay = new FixedDelay(15);
+      const waits = Array.from({ length: 1000 }, () => track(delay));
+      expect(clock.countTimers()).to.equal(1);
+      await clock.tickAsync(14);
+      expect(waits.some((w) => w.ended)).to.equal(false);
+      await clock.tickAsync(1);
+      expect(waits.every((w) => w.ended)).to.equal(true);
+    });
+
+    it('times a wait begun in a later turn from that turn', async () => {
+      const delay = new FixedDelay(15);
+      const first = track(delay);
+      await nextTurn();
+      await clock.tickAsync(10);
+      const second = track(delay);
+      expect(clock.countTimers()).to.equal(2);
+      await clock.tickAsync(5);
+      expect([first.ended, second.ended]).to.deep.equal([true, false]);
+      await clock.tickAsync(9);
+      expect(second.ended).to.equal(false);
+      await clock.tickAsync(1);
+      expect(second.ended).to.equal(true);
+    });
+
+    it('does not wait with ms 0', async () => {
+      const delay = new FixedDelay(0);
+      const wait = track(delay);
+      await Promise.resolve();
+      expect([wait.ended, clock.countTimers()]).to.deep.equal([true, 0]);
     });
   });
 });
