@@ -37,6 +37,7 @@ const UNIT = [
   'test/local/cloudformation/parameters.test.ts',
   'test/local/apigateway/throttle.test.ts',
   'test/local/apigateway/websocket-events.test.ts',
+  'test/local/apigateway/websocket-frames.test.ts',
   'test/shared/auth/claims.test.ts',
   'test/shared/auth/verification-keys.test.ts',
   'test/shared/auth/origin.test.ts',
