@@ -203,6 +203,10 @@ async function createMember(
     );
     return toMember(memberKey, v, info);
   } catch (error) {
+    // A refused Put may be the SDK's retry of an attempt that landed with its answer lost: the
+    // row is then this join's own (its v is the slot just taken), and giving the slot back would
+    // leave a member without one, the count low and the cap exceeded.
+    if (isConditionFailed(error) && (await memberVersion(channel, memberKey)) === v) return toMember(memberKey, v, info);
     // The slot holds no member: give it back, whatever went wrong.
     await addCount(channel, -1);
     if (!isConditionFailed(error)) throw error;
@@ -289,6 +293,14 @@ function existingMember(memberKey: string, connectionId: string, row: Record<str
   const conns = row?.conns as Set<string> | undefined;
   const alone = conns !== undefined && conns.size === 1 && conns.has(connectionId);
   return { member: toMember(memberKey, row?.v, row?.info), alone };
+}
+
+/** The `v` of the member row of `memberKey` in `channel` (strongly consistent), undefined without one. */
+async function memberVersion(channel: string, memberKey: string): Promise<number | undefined> {
+  const out = await documentClient().send(
+    new GetCommand({ TableName: config().tableName, Key: memberRowKey(channel, memberKey), ConsistentRead: true, ProjectionExpression: 'v' }),
+  );
+  return out.Item === undefined ? undefined : Number(out.Item.v);
 }
 
 /** The member rows of `channel` (stale ones included), by a strongly consistent count. */

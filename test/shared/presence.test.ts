@@ -139,6 +139,31 @@ describe('presence store', () => {
     });
   });
 
+  it('keeps the slot of a member row whose write landed but whose answer was lost (the SDK retry finds its own row)', async () => {
+    // An attempt that times out or loses its connection after DynamoDB applied it is retried by
+    // the SDK; the retry of the conditional Put then fails on the row the first attempt wrote.
+    // That row is this join's own (its v is the slot just taken): giving the slot back would leave
+    // a member without a slot, the count one low, and the cap exceeded by one.
+    const realSend = db.doc.send.bind(db.doc);
+    let retried = false;
+    const send = async (command: unknown) => {
+      if (!retried && command instanceof PutCommand && command.input.Item?.conns !== undefined) {
+        retried = true;
+        await realSend(command as never);
+      }
+      return realSend(command as never);
+    };
+    configure({ clients: { ddb: Object.assign(Object.create(db.doc), { send }) } });
+    try {
+      const joined = await addMemberConnection('presence:lost-answer', 'r', 'R=', undefined, TTL, 5);
+      expect(joined).to.deep.include({ created: true });
+    } finally {
+      configure({ clients: { ddb: db.doc } });
+    }
+    expect((await readMembers('presence:lost-answer')).map((m) => m.id)).to.deep.equal(['r']);
+    expect(await counter('presence:lost-answer')).to.equal(1);
+  });
+
   it('gives every new membership a higher version', async () => {
     const first = await addMemberConnection('presence:v', 'u1', 'A=', undefined, TTL, 5);
     await removeMemberConnection('presence:v', 'u1', 'A=');
