@@ -298,7 +298,12 @@ function existingMember(memberKey: string, connectionId: string, row: Record<str
 /** The `v` of the member row of `memberKey` in `channel` (strongly consistent), undefined without one. */
 async function memberVersion(channel: string, memberKey: string): Promise<number | undefined> {
   const out = await documentClient().send(
-    new GetCommand({ TableName: config().tableName, Key: memberRowKey(channel, memberKey), ConsistentRead: true, ProjectionExpression: 'v' }),
+    new GetCommand({
+      TableName: config().tableName,
+      Key: memberRowKey(channel, memberKey),
+      ConsistentRead: true,
+      ProjectionExpression: 'v',
+    }),
   );
   return out.Item === undefined ? undefined : Number(out.Item.v);
 }
