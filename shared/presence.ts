@@ -203,10 +203,19 @@ async function createMember(
     );
     return toMember(memberKey, v, info);
   } catch (error) {
-    // A refused Put may be the SDK's retry of an attempt that landed with its answer lost: the
-    // row is then this join's own (its v is the slot just taken), and giving the slot back would
-    // leave a member without one, the count low and the cap exceeded.
-    if (isConditionFailed(error) && (await memberVersion(channel, memberKey)) === v) return toMember(memberKey, v, info);
+    // An attempt may have landed with its answer lost (the SDK retried it, or gave up): the row
+    // is then this join's own (its v is the slot just taken). Giving the slot back would leave a
+    // member without one (and the join's undo, ending the member, would free it a second time):
+    // the count low for good and the cap exceeded. Refused by its own row, the join succeeded;
+    // failed otherwise, the slot stays with the row and the caller's undo frees it.
+    const ours = await memberVersion(channel, memberKey).then(
+      (found) => found === v,
+      () => false, // unknown (the read failed too): give the slot back, as before
+    );
+    if (ours) {
+      if (isConditionFailed(error)) return toMember(memberKey, v, info);
+      throw error;
+    }
     // The slot holds no member: give it back, whatever went wrong.
     await addCount(channel, -1);
     if (!isConditionFailed(error)) throw error;

@@ -164,6 +164,32 @@ describe('presence store', () => {
     expect(await counter('presence:lost-answer')).to.equal(1);
   });
 
+  it('keeps the slot of a member row that landed when the Put still failed (the undo of the join frees it once)', async () => {
+    // The first attempt lands with its answer lost, the SDK's retries are throttled: the join
+    // fails, but the row is there. Giving its slot back and then ending the member (the join's
+    // undo) freed it twice: the count one low for good (a repair only lowers a count).
+    const realSend = db.doc.send.bind(db.doc);
+    let failed = false;
+    const send = async (command: unknown) => {
+      if (!failed && command instanceof PutCommand && command.input.Item?.conns !== undefined) {
+        failed = true;
+        await realSend(command as never);
+        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
+      }
+      return realSend(command as never);
+    };
+    configure({ clients: { ddb: Object.assign(Object.create(db.doc), { send }) } });
+    try {
+      const error = await addMemberConnection('presence:landed-failed', 't', 'T=', undefined, TTL, 5).catch((e: unknown) => e);
+      expect((error as Error).name).to.equal('ThrottlingException');
+    } finally {
+      configure({ clients: { ddb: db.doc } });
+    }
+    expect(await counter('presence:landed-failed')).to.equal(1);
+    expect(await removeMemberConnection('presence:landed-failed', 't', 'T=')).to.deep.include({ id: 't' });
+    expect(await counter('presence:landed-failed')).to.equal(0);
+  });
+
   it('gives every new membership a higher version', async () => {
     const first = await addMemberConnection('presence:v', 'u1', 'A=', undefined, TTL, 5);
     await removeMemberConnection('presence:v', 'u1', 'A=');
