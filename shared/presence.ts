@@ -150,7 +150,12 @@ export async function addMemberConnection(
     const rows = await countMemberRows(channel);
     if (rows >= limit) return 'full';
     if (attempt < JOIN_ATTEMPTS - 1) {
-      await wait(Math.min(SLOT_RETRY_BASE_MS * 2 ** attempt, SLOT_RETRY_MAX_MS));
+      const pause = Math.min(SLOT_RETRY_BASE_MS * 2 ** attempt, SLOT_RETRY_MAX_MS);
+      // A wait past the deadline would only end in `unavailable` later, eating the GRACE_MS in
+      // which the caller undoes the join's subscription: say it now.
+      const deadline = currentDeadline();
+      if (deadline && deadline.remaining() <= pause) throw new UnavailableError();
+      await wait(pause);
       continue;
     }
     // Still fewer rows than the count after every try: a slot leaked (a function stopped between

@@ -83,6 +83,29 @@ describe('presence store', () => {
     expect(await readMembers('presence:drift')).to.have.length(2);
   });
 
+  it('does not wait for a count above its rows past the deadline: the undo of the join keeps its grace', async () => {
+    await addMemberConnection('presence:late-wait', 'a', 'A=', undefined, TTL, 2);
+    // A slot without a row, on a counter changed a moment ago (not repaired): the join waits.
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: { pk: presenceKey('presence:late-wait'), sk: 'n' },
+        UpdateExpression: 'SET n = :n, #at = :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':n': 2, ':at': Date.now() },
+      }),
+    );
+    // The waits (20, 40, ... 640 ms, then 1 s each) put 2 s inside the first 1 s wait, which
+    // starts at about 1.3 s plus the calls' time: sleeping it out would answer up to 1 s after
+    // the deadline, most of the GRACE_MS the caller's undo of the join runs in.
+    const started = Date.now();
+    const error = await withDeadline(started + 2_000, () => addMemberConnection('presence:late-wait', 'b', 'B=', undefined, TTL, 2)).catch(
+      (e: unknown) => e,
+    );
+    expect(isUnavailable(error)).to.equal(true);
+    expect(Date.now() - started).to.be.below(2_000 + 200);
+  });
+
   it('lets a join through while a leave has deleted its row and not yet freed its slot (the count is high for a moment)', async () => {
     await addMemberConnection('presence:gap', 'a', 'A=', undefined, TTL, 2);
     await addMemberConnection('presence:gap', 'b', 'B=', undefined, TTL, 2);
