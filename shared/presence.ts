@@ -148,7 +148,13 @@ export async function addMemberConnection(
     // than the cap, wait and take a slot again. Refusing here instead told a member coming
     // back (a roll-over, a reconnect) `presence_full`, which the client takes as final.
     const rows = await countMemberRows(channel);
-    if (rows >= limit) return 'full';
+    if (rows >= limit) {
+      // Rows past their TTL (connections that vanished without $disconnect; DynamoDB's own TTL
+      // deletion can lag by days) still hold slots: end them, or they keep a channel full of no
+      // one. A refused join is the only reader here: the others (a join let in, `members`) need a member.
+      if (attempt < JOIN_ATTEMPTS - 1 && (await endStaleRows(channel))) continue;
+      return 'full';
+    }
     if (attempt < JOIN_ATTEMPTS - 1) {
       const pause = Math.min(SLOT_RETRY_BASE_MS * 2 ** attempt, SLOT_RETRY_MAX_MS);
       // A wait past the deadline would only end in `unavailable` later, eating the GRACE_MS in
@@ -504,6 +510,14 @@ async function endStale(channel: string, state: PresenceState, now: number): Pro
       await announceLeave(channel, ended);
     }
   }
+}
+
+/** Ends the stale rows of `channel` (one read); whether there were any. */
+async function endStaleRows(channel: string): Promise<boolean> {
+  const now = nowSeconds();
+  const state = await readPresence(channel, now);
+  await endStale(channel, state, now);
+  return state.stale.length > 0;
 }
 
 /** The members of `channel` now, oldest membership first, at most PresenceMemberLimit; stale rows are ended. */

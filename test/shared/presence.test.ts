@@ -288,6 +288,26 @@ describe('presence store', () => {
     expect(await counter('presence:ttl')).to.equal(1);
   });
 
+  it('lets a join into a channel whose members at the cap have all passed their TTL (the refusal ends them)', async () => {
+    // Members whose connections vanished without a $disconnect, and DynamoDB's TTL deletion can
+    // lag by days: counted at the cap, they must not keep a live principal out.
+    for (const key of ['s1', 's2']) {
+      await addMemberConnection('presence:all-stale', key, `${key}=`, undefined, TTL, 2);
+      await db.doc.send(
+        new UpdateCommand({
+          TableName: db.tableName,
+          Key: { pk: presenceKey('presence:all-stale'), sk: `m#${key}` },
+          UpdateExpression: 'SET #ttl = :past',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
+        }),
+      );
+    }
+    expect(await addMemberConnection('presence:all-stale', 'live', 'L=', undefined, TTL, 2)).to.deep.include({ created: true });
+    expect((await readMembers('presence:all-stale')).map((m) => m.id)).to.deep.equal(['live']);
+    expect(await counter('presence:all-stale')).to.equal(1);
+  });
+
   it('joinPresence: the ack lists the members, the others get a join event, $disconnect a leave event', async () => {
     const room = 'presence:room';
     for (const id of ['J1=', 'J2=']) await openConnection(id, [], Date.now());
