@@ -213,6 +213,54 @@ describe('presence store', () => {
     expect(await counter('presence:landed-failed')).to.equal(0);
   });
 
+  describe('what a refused join costs (docs/security.md, presence row)', () => {
+    /** Counts the document client's calls by command name while `fn` runs. */
+    async function counted<T>(fn: () => Promise<T>): Promise<{ outcome: T; calls: Record<string, number>; total: number }> {
+      const realSend = db.doc.send.bind(db.doc);
+      const calls: Record<string, number> = {};
+      const send = async (command: { constructor: { name: string } }) => {
+        calls[command.constructor.name] = (calls[command.constructor.name] ?? 0) + 1;
+        return realSend(command as never);
+      };
+      configure({ clients: { ddb: Object.assign(Object.create(db.doc), { send }) } });
+      try {
+        const outcome = await fn();
+        return { outcome, calls, total: Object.values(calls).reduce((a, b) => a + b, 0) };
+      } finally {
+        configure({ clients: { ddb: db.doc } });
+      }
+    }
+
+    it('a full channel: at most 12 DynamoDB calls, at once', async () => {
+      await addMemberConnection('presence:cost-full', 'a', 'A=', undefined, TTL, 2);
+      await addMemberConnection('presence:cost-full', 'b', 'B=', undefined, TTL, 2);
+      const { outcome, calls, total } = await counted(() => addMemberConnection('presence:cost-full', 'c', 'C=', undefined, TTL, 2));
+      console.log(`      full channel: ${total} calls ${JSON.stringify(calls)}`);
+      expect(outcome).to.equal('full');
+      expect(total).to.be.at.most(12);
+    });
+
+    it('a count above its rows that never settles (a leaked slot): at most 90 calls', async function () {
+      this.timeout(20_000);
+      await addMemberConnection('presence:cost-leak', 'a', 'A=', undefined, TTL, 2);
+      // A leaked slot: 2 counted, 1 row, the counter touched a moment ago (no repair yet).
+      await db.doc.send(
+        new UpdateCommand({
+          TableName: db.tableName,
+          Key: { pk: presenceKey('presence:cost-leak'), sk: 'n' },
+          UpdateExpression: 'SET n = :n, #at = :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':n': 2, ':at': Date.now() },
+        }),
+      );
+      const started = Date.now();
+      const { outcome, calls, total } = await counted(() => addMemberConnection('presence:cost-leak', 'c', 'C=', undefined, TTL, 2));
+      console.log(`      leaked slot: ${total} calls ${JSON.stringify(calls)} in ${Date.now() - started} ms`);
+      expect(outcome).to.equal('full');
+      expect(total).to.be.at.most(90);
+    });
+  });
+
   it('gives every new membership a higher version', async () => {
     const first = await addMemberConnection('presence:v', 'u1', 'A=', undefined, TTL, 5);
     await removeMemberConnection('presence:v', 'u1', 'A=');
