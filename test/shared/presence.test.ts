@@ -46,6 +46,18 @@ describe('presence store', () => {
   const counter = async (channel: string) =>
     (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: presenceKey(channel), sk: 'n' } }))).Item?.n;
 
+  /** Sets a channel's member counter to `n`, last changed at `at`: a count drifted from its rows. */
+  const setCounter = (channel: string, n: number, at: number) =>
+    db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: { pk: presenceKey(channel), sk: 'n' },
+        UpdateExpression: 'SET n = :n, #at = :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':n': n, ':at': at },
+      }),
+    );
+
   it('makes one member of two connections of one principal: created on the first, ended on the last', async () => {
     const a = await addMemberConnection('presence:two', 'u1', 'A=', 'Ann', TTL, 5);
     const b = await addMemberConnection('presence:two', 'u1', 'B=', 'Ann', TTL, 5);
@@ -64,16 +76,7 @@ describe('presence store', () => {
   it('repairs a member count that drifted high (a function stopped between two writes), once the counter is settled', async () => {
     await addMemberConnection('presence:drift', 'a', 'A=', undefined, TTL, 2);
     // A join that took a slot and died before writing its row: 2 counted, 1 row.
-    const drift = (at: number) =>
-      db.doc.send(
-        new UpdateCommand({
-          TableName: db.tableName,
-          Key: { pk: presenceKey('presence:drift'), sk: 'n' },
-          UpdateExpression: 'SET n = :n, #at = :at',
-          ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':n': 2, ':at': at },
-        }),
-      );
+    const drift = (at: number) => setCounter('presence:drift', 2, at);
     await drift(Date.now());
     // A counter changed a moment ago may hold a slot of a join still running: not repaired.
     expect(await addMemberConnection('presence:drift', 'b', 'B=', undefined, TTL, 2)).to.equal('full');
@@ -86,15 +89,7 @@ describe('presence store', () => {
   it('does not wait for a count above its rows past the deadline: the undo of the join keeps its grace', async () => {
     await addMemberConnection('presence:late-wait', 'a', 'A=', undefined, TTL, 2);
     // A slot without a row, on a counter changed a moment ago (not repaired): the join waits.
-    await db.doc.send(
-      new UpdateCommand({
-        TableName: db.tableName,
-        Key: { pk: presenceKey('presence:late-wait'), sk: 'n' },
-        UpdateExpression: 'SET n = :n, #at = :at',
-        ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: { ':n': 2, ':at': Date.now() },
-      }),
-    );
+    await setCounter('presence:late-wait', 2, Date.now());
     // The waits (20, 40, ... 640 ms, then 1 s each) put 2 s inside the first 1 s wait, which
     // starts at about 1.3 s plus the calls' time: sleeping it out would answer up to 1 s after
     // the deadline, most of the GRACE_MS the caller's undo of the join runs in.
@@ -244,15 +239,7 @@ describe('presence store', () => {
       this.timeout(20_000);
       await addMemberConnection('presence:cost-leak', 'a', 'A=', undefined, TTL, 2);
       // A leaked slot: 2 counted, 1 row, the counter touched a moment ago (no repair yet).
-      await db.doc.send(
-        new UpdateCommand({
-          TableName: db.tableName,
-          Key: { pk: presenceKey('presence:cost-leak'), sk: 'n' },
-          UpdateExpression: 'SET n = :n, #at = :at',
-          ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':n': 2, ':at': Date.now() },
-        }),
-      );
+      await setCounter('presence:cost-leak', 2, Date.now());
       const started = Date.now();
       const { outcome, calls, total } = await counted(() => addMemberConnection('presence:cost-leak', 'c', 'C=', undefined, TTL, 2));
       console.log(`      leaked slot: ${total} calls ${JSON.stringify(calls)} in ${Date.now() - started} ms`);
