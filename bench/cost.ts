@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../shared/limits.js';
 import type { Bill } from './cost/bill.js';
 import { type Estimate, estimate } from './cost/estimate.js';
+import { throughputCheck } from './cost/fanout-plan.js';
 import { type CostInputs, DEFAULT_INPUTS, LOG_LEVELS, type LogLevel, TEMPLATE_MEMORY } from './cost/inputs.js';
 import { type LeverRow, leverRows } from './cost/levers.js';
 import { publisherMemory } from './cost/workload.js';
@@ -207,6 +208,14 @@ function activityTable(e: Estimate): string {
   ].join('\n');
 }
 
+/** Whether the post rate carries the broadcasts (bench/cost/fanout-plan.ts throughputCheck). */
+function throughputLine(e: Estimate): string {
+  const t = throughputCheck(e.inputs, e.fanout);
+  const need = `${int(t.postsPerMinute)} posts a minute against PostRateLimit's ${int(t.allowedPerMinute)}`;
+  if (t.keepsUp) return `- throughput: ${need}; each broadcast ends before the next starts`;
+  return `- **throughput: not carried.** ${need}; a broadcast takes ${t.broadcastSeconds.toFixed(1)} s and one starts every ${t.intervalSeconds.toFixed(1)} s, so they would pile up into 429s. It needs ~${int(Math.ceil(t.neededRatePerSecond))} posts/s: an API Gateway account throttle raised above that (Service Quotas, with PostRateLimit and PostBurstLimit raised to match), messages packed per frame (\`--batch\`), or the connections split across accounts or Regions`;
+}
+
 function perBroadcast(e: Estimate): string {
   const f = e.fanout;
   const s = e.startingFanout;
@@ -215,6 +224,7 @@ function perBroadcast(e: Estimate): string {
   return [
     `- this design: ${e.readUnitsPerBroadcast} RRU (${((100 * e.readUnitsPerBroadcast) / subscribers).toFixed(2)} per 100 subscribers), posted ${fanout} at ${int(f.postsPerSecondEach)} posts/s each, last delivery after ${f.wallSeconds.toFixed(2)} s, ${f.billedSeconds.toFixed(1)} Lambda-seconds billed for posting`,
     `- starting design: Scan of ${e.startingReadUnitsPerBroadcast} RRU, posted by one function at ${int(s.postsPerSecondEach)} posts/s, last delivery after ${s.wallSeconds.toFixed(1)} s`,
+    throughputLine(e),
     `- ${compact(e.sessionsPerMonth)} connection sessions a month; ${e.heartbeatsPerConnectionPerMinute.toFixed(3)} pings per connection per minute`,
   ].join('\n');
 }

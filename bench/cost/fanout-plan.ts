@@ -89,3 +89,38 @@ export function startingFanout(i: CostInputs): FanoutPlan {
     latencyMs: i.postLatencyMs,
   });
 }
+
+/** Whether the configured post rate can carry the workload's broadcasts, one after another. */
+export interface ThroughputCheck {
+  /** Posts a minute the workload asks for: recipients x frames a minute. */
+  postsPerMinute: number;
+  /** Posts a minute PostRateLimit allows (the account throttle less the headroom the template leaves). */
+  allowedPerMinute: number;
+  /** Seconds between two broadcasts, and seconds one takes to post (this design's plan). */
+  intervalSeconds: number;
+  broadcastSeconds: number;
+  /** False when a broadcast takes longer than the gap to the next: they would pile up and meet the throttle as 429s. */
+  keepsUp: boolean;
+  /** Post rate (posts/s) the workload needs, for a quota increase or a split across accounts or Regions. */
+  neededRatePerSecond: number;
+}
+
+/**
+ * Every broadcast is paced to the whole PostRateLimit, so two that overlap ask for twice the
+ * account's rate: the excess comes back as 429s and is retried within each broadcast's hops. A
+ * workload keeps up only if a broadcast ends before the next starts. At the default 9,500/s that
+ * is 570,000 posts a minute: a channel of 1M subscribers gets at most one message every ~105 s.
+ */
+export function throughputCheck(i: CostInputs, plan: FanoutPlan = designFanout(i)): ThroughputCheck {
+  const frames = i.messagesPerMinute / i.batch;
+  const postsPerMinute = recipients(i) * frames;
+  const intervalSeconds = frames > 0 ? 60 / frames : Number.POSITIVE_INFINITY;
+  return {
+    postsPerMinute,
+    allowedPerMinute: i.postRate * 60,
+    intervalSeconds,
+    broadcastSeconds: plan.wallSeconds,
+    keepsUp: postsPerMinute <= i.postRate * 60 && plan.wallSeconds <= intervalSeconds,
+    neededRatePerSecond: postsPerMinute / 60,
+  };
+}

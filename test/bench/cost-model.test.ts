@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { estimate, inputProblems } from '../../bench/cost/estimate.js';
-import { fanoutPlan } from '../../bench/cost/fanout-plan.js';
+import { fanoutPlan, throughputCheck } from '../../bench/cost/fanout-plan.js';
 import { DEFAULT_INPUTS, TEMPLATE_MEMORY, templateInputs } from '../../bench/cost/inputs.js';
 import { LEVERS, leverRows } from '../../bench/cost/levers.js';
 import {
@@ -190,6 +190,17 @@ describe('cost model', () => {
       });
       expect(plan.postsPerSecondEach).to.be.closeTo(1024 / 1769 / 0.0008, 1e-6);
       expect(plan.wallSeconds).to.be.greaterThan(27);
+    });
+
+    it('says a million subscribers at one message a minute outrun the default post rate (issue 14: which AWS limit stops 1M)', () => {
+      const million = throughputCheck(estimate({ connections: 1_000_000 }).inputs);
+      expect(million.keepsUp).to.equal(false);
+      // 999,999 recipients a minute need ~16,667 posts/s: a quota increase over the account's 10,000/s.
+      expect(million.neededRatePerSecond).to.be.closeTo(16_667, 1);
+      expect(million.broadcastSeconds).to.be.greaterThan(million.intervalSeconds);
+      expect(throughputCheck(estimate({ connections: 500_000 }).inputs).keepsUp).to.equal(true);
+      // Packing 2 messages per frame halves the posts: 1M then fits one frame every 2 minutes.
+      expect(throughputCheck(estimate({ connections: 1_000_000, batch: 2 }).inputs).keepsUp).to.equal(true);
     });
 
     it('costs nothing for a channel with no other subscriber', () => {

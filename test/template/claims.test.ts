@@ -141,10 +141,10 @@ describe('claims about the template', () => {
       for (const line of tableLines(summaryTable(summary))) expect(readme).to.include(line);
     });
 
-    it("docs/cost.md's tables and per-broadcast lines are what `npm run cost` prints at 20k and 100k", () => {
+    it("docs/cost.md's tables and per-broadcast lines are what `npm run cost` prints at 20k, 100k and 1M", () => {
       const doc = read('docs/cost.md');
       for (const line of tableLines(summaryTable(summary))) expect(doc).to.include(line);
-      for (const connections of [20_000, 100_000]) {
+      for (const connections of [20_000, 100_000, 1_000_000]) {
         const text = report(estimate({ connections }), leverRows({ connections }));
         for (const block of blocks(text)) expect(doc, `npm run cost -- --connections ${connections}`).to.include(block);
         // the workload and the deployed settings it was priced with
