@@ -247,6 +247,12 @@ function proseClaims(f: TemplateFigures): ProseClaim[] {
   const system = f.functions.SendMessageFunction.systemLogLevel ?? '';
   return [
     { file: 'README.md', what: 'publisher memory', pattern: /([\d,]+) MB publishers/g, expected: memory('SendMessageFunction') },
+    {
+      file: 'README.md',
+      what: "PostRateLimit's posts a minute",
+      pattern: /`PostRateLimit` sends at most ([\d,]+) posts a minute/g,
+      expected: Number(d.PostRateLimit) * 60,
+    },
     { file: 'README.md', what: 'FanoutBatchSize', pattern: /fan-out batches of ([\d,]+)\)/g, expected: d.FanoutBatchSize },
     { file: 'README.md', what: 'the application log level', pattern: /its defaults: (\w+) logs/g, expected: level },
     { file: 'README.md', what: 'the deployed log level', pattern: /deploys the template's `LogLevel` \((\w+)\)/g, expected: level },
