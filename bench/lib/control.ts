@@ -10,7 +10,10 @@ export interface LocalStats {
   connections: { real: number; virtual: number };
   connectionsApi: ConnectionsApiStats;
   virtual: { deliveries: number; perConnection: Record<string, number> };
-  functions: Record<string, { invocations: number; errors: number; timeouts: number; coldStarts: number; running?: number }>;
+  functions: Record<
+    string,
+    { invocations: number; errors: number; timeouts: number; coldStarts: number; running?: number; heapPeakMb?: number; memoryMb?: number }
+  >;
 }
 
 /** Virtual connections one control request registers (the API takes up to 100,000). */

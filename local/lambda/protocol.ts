@@ -39,6 +39,15 @@ export interface LambdaErrorPayload {
  * does not count in an invocation's timeout.
  */
 export type WorkerReply =
-  | { id: number; ok: true; payload: string }
-  | { id: number; ok: false; error: LambdaErrorPayload; fatal?: boolean }
+  | ({ id: number; ok: true; payload: string } & HeapReport)
+  | ({ id: number; ok: false; error: LambdaErrorPayload; fatal?: boolean } & HeapReport)
   | { initialized: true };
+
+/**
+ * The most V8 heap the worker's isolate has used so far, sampled (local/lambda/worker.ts). One
+ * worker serves every concurrent invocation of its function, so this is their sum plus the
+ * loaded modules: an upper bound on what one invocation needs of its MemorySize on AWS.
+ */
+export interface HeapReport {
+  heapPeakBytes?: number;
+}

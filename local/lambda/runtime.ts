@@ -31,6 +31,14 @@ export interface FunctionStats {
   coldStarts: number;
   /** Invocations started and not yet finished (tests wait for 0 to know in-flight work settled). */
   running: number;
+  /**
+   * The most V8 heap (MB) one environment of the function used, as its answers report it: all of
+   * that environment's concurrent invocations together (locally one worker serves them all,
+   * where AWS gives each its own), so at most what one needs. Compare with `memoryMb`.
+   */
+  heapPeakMb: number;
+  /** The function's MemorySize. */
+  memoryMb: number;
 }
 
 /** How to run the functions. */
@@ -186,7 +194,8 @@ export class LambdaRuntime {
   private statsOf(functionId: string): FunctionStats {
     const existing = this.counters.get(functionId);
     if (existing) return existing;
-    const stats = { invocations: 0, errors: 0, timeouts: 0, coldStarts: 0, running: 0 };
+    const memoryMb = this.options.functions[functionId]?.memoryMb ?? 0;
+    const stats = { invocations: 0, errors: 0, timeouts: 0, coldStarts: 0, running: 0, heapPeakMb: 0, memoryMb };
     this.counters.set(functionId, stats);
     return stats;
   }
@@ -272,6 +281,10 @@ export class LambdaRuntime {
       this.failAll(container, reply.error);
       this.retire(container);
       return;
+    }
+    if (reply.heapPeakBytes !== undefined) {
+      const stats = this.statsOf(container.functionId);
+      stats.heapPeakMb = Math.max(stats.heapPeakMb, Math.round((reply.heapPeakBytes / 2 ** 20) * 10) / 10);
     }
     const pending = container.pending.get(reply.id);
     if (pending) {

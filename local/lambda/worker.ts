@@ -6,8 +6,19 @@
  */
 
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LambdaErrorPayload, WorkerInvoke, WorkerReply, WorkerSetup } from './protocol.js';
+
+/** How often the heap is sampled between answers (a large broadcast holds its ids for seconds). */
+const HEAP_SAMPLE_MS = 100;
+let heapPeakBytes = 0;
+function sampleHeap(): number {
+  heapPeakBytes = Math.max(heapPeakBytes, getHeapStatistics().used_heap_size);
+  return heapPeakBytes;
+}
+// Unref'd: the sampler never keeps a finished worker alive.
+setInterval(sampleHeap, HEAP_SAMPLE_MS).unref();
 
 type Handler = (event: unknown, context: unknown, callback?: (error?: unknown, result?: unknown) => void) => unknown;
 
@@ -78,9 +89,9 @@ port.on('message', async (message: WorkerInvoke) => {
 
     const result = await run(handler, message.event, context);
     // Lambda serializes the result as JSON; `undefined` becomes `null`.
-    reply = { id: message.id, ok: true, payload: JSON.stringify(result) ?? 'null' };
+    reply = { id: message.id, ok: true, payload: JSON.stringify(result) ?? 'null', heapPeakBytes: sampleHeap() };
   } catch (error) {
-    reply = { id: message.id, ok: false, error: errorPayload(error), fatal: error instanceof InitError };
+    reply = { id: message.id, ok: false, error: errorPayload(error), fatal: error instanceof InitError, heapPeakBytes: sampleHeap() };
   }
   port.postMessage(reply);
 });

@@ -17,6 +17,8 @@ export const handler = async () => ({ count: ++count, who: process.env.WHO });`,
   'callback.ts': `export const handler = (_event: unknown, context: any, callback: (e: unknown, r: unknown) => void) =>
   callback(null, { name: context.functionName, remaining: context.getRemainingTimeInMillis() > 0, id: context.awsRequestId });`,
   'noexport.ts': `export const other = 1;`,
+  'holds.ts': `let kept: number[][] = [];
+export const handler = async (event: { mb: number }) => { kept = Array.from({ length: event.mb }, () => new Array(131072).fill(1.5)); return kept.length; };`,
 };
 
 describe('local/lambda/runtime', () => {
@@ -53,6 +55,7 @@ describe('local/lambda/runtime', () => {
         model('Crash', 'crash.ts'),
         model('Callback', 'callback.ts'),
         model('NoExport', 'noexport.ts'),
+        model('Holds', 'holds.ts'),
       ].map((fn) => [fn.logicalId, fn]),
     );
     runtime = new LambdaRuntime({
@@ -73,6 +76,19 @@ describe('local/lambda/runtime', () => {
     const a2 = await runtime.invoke('StateA', {});
     const b1 = await runtime.invoke('StateB', {});
     expect([a1.payload, a2.payload, b1.payload]).to.deep.equal(['{"count":1,"who":"a"}', '{"count":2,"who":"a"}', '{"count":1,"who":"b"}']);
+  });
+
+  it("reports the most heap a function's environment used, beside its MemorySize", async () => {
+    await runtime.invoke('Holds', { mb: 1 });
+    const small = runtime.stats().Holds.heapPeakMb;
+    // 40 arrays of 131,072 doubles: 40 MB held when the handler answers.
+    await runtime.invoke('Holds', { mb: 40 });
+    const { heapPeakMb, memoryMb } = runtime.stats().Holds;
+    expect(memoryMb).to.equal(128);
+    expect(heapPeakMb).to.be.at.least(small + 35);
+    // A peak, not the current use: a later small invocation does not lower it.
+    await runtime.invoke('Holds', { mb: 1 });
+    expect(runtime.stats().Holds.heapPeakMb).to.be.at.least(heapPeakMb);
   });
 
   it('reports a thrown error as Lambda does and keeps the worker', async () => {
