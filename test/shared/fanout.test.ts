@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { isUnavailable } from '../../shared/deadline.js';
 import { emptyReport } from '../../shared/delivery.js';
 import { configure } from '../../shared/dependencies.js';
 import { FanoutError } from '../../shared/errors.js';
@@ -247,8 +248,10 @@ describe('fanout', () => {
       (error: unknown) => error,
     );
 
-    // Assess: a FanoutError; the 70 ids read were each posted or handed on (hop 1), none twice.
+    // Assess: a FanoutError that keeps its cause, so a throttled read still answers the client
+    // `unavailable` (retryable); the 70 ids read were each posted or handed on (hop 1), none twice.
     expect(failure).to.be.instanceOf(FanoutError);
+    expect(isUnavailable(failure)).to.equal(true);
     const posted = backend.api.posts.map((p) => p.connectionId);
     const handed = lambda.invoked.flatMap((i) => i.batch.ids);
     expect(posted.length).to.be.at.least(5);
