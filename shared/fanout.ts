@@ -358,7 +358,7 @@ export interface FanOutOptions {
  * 2. Once every page is read the channel's size is known: what is not claimed yet (W ids) is
  *    split into batches of FanoutBatchSize; the publisher keeps the first, and its pacer is
  *    reshaped to that batch's share; each other batch goes to a worker with its share, R x
- *    size / W, and of the burst only what the publisher's bucket still holds, in the same
+ *    size / D (D: the W ids and those the publisher took and has not posted yet), and of the burst only what the publisher's bucket still holds, in the same
  *    proportion (the account's bucket is no fuller than that). The shares sum to R: all finish
  *    together, with no time lost to the reading.
  *
