@@ -19,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -124,8 +125,8 @@ function benchMessage(bytes: number): { sentAt: number; pad: string } {
 
 async function runOne(n: number, context: { model: ThrottleModel; overrides: Record<string, string>; load: number[] }): Promise<FanoutRun> {
   const { model, overrides } = context;
-  const fnEnv = buildStackModel({ templatePath: join(REPO_ROOT, 'template.yaml'), parameterOverrides: overrides }).functions.PublishFunction
-    .environment;
+  const functions = buildStackModel({ templatePath: join(REPO_ROOT, 'template.yaml'), parameterOverrides: overrides }).functions;
+  const fnEnv = functions.PublishFunction.environment;
   const paths = new Set(String(flags.paths).split(','));
   const floorMs = throttleFloorMs(n, model);
   const timeoutMs = Math.max(60_000, 6 * floorMs);
@@ -165,6 +166,7 @@ async function runOne(n: number, context: { model: ThrottleModel; overrides: Rec
     if (paths.has('publish')) {
       await invokeFunction(stack.httpUrl, 'PublishFunction', { channel: WARMUP_CHANNEL, message }); // JIT, sockets
       await freshRound(stack, refillMs);
+      run.publishLoad = loadavg().map((l) => Math.round(l * 100) / 100);
       const publish = await publishThroughFunction(
         stack,
         ids,
@@ -173,10 +175,14 @@ async function runOne(n: number, context: { model: ThrottleModel; overrides: Rec
       );
       run.publish = { ...publish, ratio: publish.lastDeliveryMs / floorMs };
       log(
-        `PublishFunction: last delivery ${publish.lastDeliveryMs.toFixed(0)} ms (${run.publish.ratio.toFixed(2)}x floor, ${publish.timedBy}), exactly once: ${publish.check.exactlyOnce}, 429s: ${publish.stack.throttled}`,
+        `PublishFunction: last delivery ${publish.lastDeliveryMs.toFixed(0)} ms (${run.publish.ratio.toFixed(2)}x floor, ${publish.timedBy}), exactly once: ${publish.check.exactlyOnce}, 429s: ${publish.stack.throttled}, load at the invoke ${run.publishLoad.join(' ')}`,
       );
       const busy = (t: { busyFromMs?: number; busyToMs?: number }) =>
         t.busyFromMs === undefined ? 'never busy' : `busy ${t.busyFromMs.toFixed(0)}-${t.busyToMs?.toFixed(0)} ms`;
+      // Each function's time against its Timeout: the template's must be at least twice what a run takes.
+      log(
+        `  PublishFunction ${publish.invokeMs.toFixed(0)} ms of its ${functions.PublishFunction.timeoutSeconds} s Timeout; longest FanoutFunction invocation posted ${publish.longestWorkerMs.toFixed(0)} ms of its ${functions.FanoutFunction.timeoutSeconds} s; ${publish.workerBatches} worker invocations`,
+      );
       log(
         `  stack CPU ${publish.profile.cpuMs.toFixed(0)} ms: ${publish.profile.threads.map((t) => `${t.thread} ${t.cpuMs.toFixed(0)} ms (${busy(t)})`).join(', ')}`,
       );

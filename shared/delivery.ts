@@ -61,8 +61,12 @@ export interface DeliveryOptions {
   isEstablishing?: (connectionId: string) => Promise<boolean>;
   /** Backoff sleep (tests replace it). */
   sleep?: (ms: number) => Promise<void>;
-  /** Epoch ms after which no post starts: what is left is returned as the remainder (default: none). */
-  deadline?: number;
+  /**
+   * Epoch ms after which no post starts: what is left is returned as the remainder (default:
+   * none). A function is asked each time (the publisher's deadline starts to count only once its
+   * subscribers are all read).
+   */
+  deadline?: number | (() => number);
   /** Posts to one subscriber in this call, 429s and failures together (default POST_MAX_ATTEMPTS). */
   maxAttempts?: number;
   /** Clock in epoch ms (default Date.now). */
@@ -91,6 +95,11 @@ export interface DeliveryOutcome {
    * before they were posted (again). Exactly the ids a next attempt must cover, each once.
    */
   remainder: string[];
+  /**
+   * The ids of `remainder` this call never posted: the deadline came before their turn. Handing
+   * them on is progress, not a retry (shared/fanout.ts `handOn` keeps their hop count).
+   */
+  untried: string[];
 }
 
 /** Posts `data` to every connection id the pages yield (one call's retries; see {@link deliverUntil}). */
@@ -134,13 +143,20 @@ export async function deliverUntil(
   const poster = options.poster;
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
-  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
+  const limit = options.deadline;
+  const deadline = typeof limit === 'function' ? limit : () => limit ?? Number.POSITIVE_INFINITY;
   const maxAttempts = Math.max(1, options.maxAttempts ?? POST_MAX_ATTEMPTS);
   const onGone = options.onGone;
   const establishing = options.isEstablishing ?? isEstablishing;
   const report = emptyReport();
   const remainder: string[] = [];
+  const untried: string[] = [];
   const goneIds: string[] = [];
+  /** Out of time for `item`: owed to the next call, and counted as untried if it never got a post. */
+  function timedOut(item: Pending): void {
+    remainder.push(item.id);
+    if (item.attempts === 0 && item.failures === 0 && item.handshakeWaits === 0) untried.push(item.id);
+  }
   const iterator = (Symbol.asyncIterator in pages ? pages[Symbol.asyncIterator]() : pages[Symbol.iterator]()) as
     | AsyncIterator<string[]>
     | Iterator<string[]>;
@@ -256,8 +272,8 @@ export async function deliverUntil(
       } else if (retries.length > 0) {
         item = popRetry() as Pending;
         const wait = item.at - now();
-        if (item.at >= deadline) {
-          remainder.push(item.id);
+        if (item.at >= deadline()) {
+          timedOut(item);
           continue;
         }
         if (wait > 0) {
@@ -272,8 +288,8 @@ export async function deliverUntil(
         wake();
         return;
       }
-      if (now() >= deadline) {
-        remainder.push(item.id);
+      if (now() >= deadline()) {
+        timedOut(item);
         continue;
       }
       inFlight++;
@@ -297,7 +313,7 @@ export async function deliverUntil(
   }
   report.failed = remainder.length;
   if (remainder.length > 0) logger.warn('posts not delivered in this call', { count: remainder.length, throttled: report.throttled });
-  return { report, remainder };
+  return { report, remainder, untried };
 }
 
 /**

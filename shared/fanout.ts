@@ -1,26 +1,29 @@
 /**
- * Fan-out at any scale. A small channel (at most FanoutBatchSize subscribers) is posted by the
- * publishing function itself. A larger one is split into batches: the publisher keeps the first
- * and hands each other batch to the fan-out worker by async Lambda invoke, so 100k subscribers
- * are posted in parallel and the account throttle (10,000 posts/s + 5,000 burst, shared by the
- * whole account) is the only bound.
+ * Fan-out at any scale. The publishing function posts the subscribers as their Query pages
+ * arrive, at the whole rate (it is the only one posting this message until the reading ends).
+ * Once every page is read, what nobody took yet is split into batches of FanoutBatchSize: the
+ * publisher keeps the first and hands each other batch to the fan-out worker by async Lambda
+ * invoke, so 100k subscribers are posted in parallel and the account throttle (10,000 posts/s +
+ * 5,000 burst, shared by the whole account) is the only bound.
  *
- * Pacing: every batch gets a share of PostRateLimit / PostBurstLimit proportional to its size,
- * so all batches finish together and their sum stays under the throttle instead of discovering
- * it through 429s (which are still retried if other traffic uses the account's budget).
+ * Pacing: after the split every batch, the publisher's included, gets a share of PostRateLimit /
+ * PostBurstLimit proportional to its size, so all batches finish together and their sum stays
+ * under the throttle instead of discovering it through 429s (which are still retried if other
+ * traffic uses the account's budget).
  *
  * Exactly once to every live subscriber, within a retry budget (docs/delivery.md): a function
  * posts under a deadline; the ids it could not deliver by then (throttled, failing, or not
  * reached) are handed, exactly those, to a fresh worker invocation (`hop` + 1), never retried
- * from the start of the batch. After FANOUT_MAX_HOPS hand-offs, what is still undelivered is
+ * from the start of the batch; ids it never got to post (its time ran out first) keep their hop.
+ * After FANOUT_MAX_HOPS hand-offs, what is still undelivered is
  * counted (UndeliveredPosts) and sent as an `undelivered` event that the worker refuses, so
  * Lambda's on-failure destination keeps exactly those ids in the dead-letter queue.
  */
 import { bulkPoster, invokeAsync } from './clients.js';
 import { type Config, config } from './config.js';
 import { removeConnection } from './connection-cleanup.js';
-import { addReports, type DeliveryOutcome, type DeliveryReport, deliverUntil, emptyReport } from './delivery.js';
-import { AirwaveError, InvalidFanoutBatchError } from './errors.js';
+import { addReports, type DeliveryOutcome, type DeliveryReport, deliverUntil } from './delivery.js';
+import { AirwaveError, FanoutError, InvalidFanoutBatchError } from './errors.js';
 import {
   API_GATEWAY_FRAME_BYTES,
   CHANNEL_NAME_PATTERN,
@@ -173,12 +176,16 @@ export type HandOff = 'retrying' | 'dead-letter' | 'lost';
 
 /**
  * Hands `remainder` (ids of `batch` still owed its frame) to fresh worker invocations, at most
- * FanoutBatchSize ids each, with `hop` + 1; past FANOUT_MAX_HOPS, as one `undelivered` event per
- * batch for the dead-letter queue, and counted in UndeliveredPosts. Returns 'lost' (and logs
- * at ERROR) only when no worker is configured or an invoke failed: the caller counts those as
- * failed. Never throws.
+ * FanoutBatchSize ids each. Ids the call tried and could not deliver go with `hop` + 1; past
+ * FANOUT_MAX_HOPS, as one `undelivered` event per batch for the dead-letter queue, and counted
+ * in UndeliveredPosts. Ids of `untried` (in `remainder`, never posted: the call's time ran out
+ * first) go on at the same hop: a broadcast longer than one invocation's budget (every batch of a
+ * million-subscriber channel posts for 105 s) is progress, not a retry, and must not use up the
+ * retries. The caller passes `untried` only if the call posted at all, so a chain that makes no
+ * progress still ends. Returns 'lost' (and logs at ERROR) only when no worker is configured or an
+ * invoke failed: the caller counts those as failed. Never throws.
  */
-export async function handOn(batch: FanoutBatch, remainder: string[]): Promise<HandOff> {
+export async function handOn(batch: FanoutBatch, remainder: string[], untried: readonly string[] = []): Promise<HandOff> {
   const { fanoutFunction, fanoutBatchSize } = config();
   const hop = (batch.hop ?? 0) + 1;
   const last = hop > FANOUT_MAX_HOPS;
@@ -187,94 +194,281 @@ export async function handOn(batch: FanoutBatch, remainder: string[]): Promise<H
     metrics.addMetric('UndeliveredPosts', 'Count', remainder.length);
     return 'lost';
   }
-  const next = (ids: string[]): FanoutBatch => {
-    const { undelivered: _, ...rest } = batch;
-    return last ? { ...rest, ids, hop: FANOUT_MAX_HOPS, undelivered: true } : { ...rest, ids, hop };
-  };
-  const results = await Promise.all(
-    toBatches(remainder, fanoutBatchSize).map((ids) =>
-      invokeAsync(fanoutFunction, next(ids)).then(
-        () => 0,
-        (error) => {
-          logger.error('could not hand undelivered posts to a fan-out worker', {
-            channel: batch.channel,
-            count: ids.length,
-            error: (error as Error).name,
-          });
-          return ids.length;
-        },
-      ),
-    ),
-  );
-  const lost = results.reduce((a, b) => a + b, 0);
-  // Undelivered: all of the last hop's remainder (queued or not), and whatever could not be handed on.
-  metrics.addMetric('UndeliveredPosts', 'Count', last ? remainder.length : lost);
-  if (!last) metrics.addMetric('HandedOnPosts', 'Count', remainder.length - lost);
-  if (lost > 0) return 'lost';
-  if (last)
+  const fresh = new Set(untried);
+  const goOn = fresh.size === 0 ? [] : remainder.filter((id) => fresh.has(id));
+  const tried = fresh.size === 0 ? remainder : remainder.filter((id) => !fresh.has(id));
+  const { undelivered: _, ...rest } = batch;
+  const onward = (ids: string[]): FanoutBatch => ({ ...rest, ids, hop: batch.hop ?? 0 });
+  const retry = (ids: string[]): FanoutBatch => (last ? { ...rest, ids, hop: FANOUT_MAX_HOPS, undelivered: true } : { ...rest, ids, hop });
+  const send = (event: FanoutBatch): Promise<number> =>
+    invokeAsync(fanoutFunction, event).then(
+      () => 0,
+      (error) => {
+        logger.error('could not hand undelivered posts to a fan-out worker', {
+          channel: batch.channel,
+          count: event.ids.length,
+          error: (error as Error).name,
+        });
+        return event.ids.length;
+      },
+    );
+  const sum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+  const [lostOnward, lostRetry] = await Promise.all([
+    Promise.all(toBatches(goOn, fanoutBatchSize).map((ids) => send(onward(ids)))).then(sum),
+    Promise.all(toBatches(tried, fanoutBatchSize).map((ids) => send(retry(ids)))).then(sum),
+  ]);
+  // Undelivered: all of the last hop's tried remainder (queued or not), and whatever could not be handed on.
+  metrics.addMetric('UndeliveredPosts', 'Count', lostOnward + (last ? tried.length : lostRetry));
+  metrics.addMetric('HandedOnPosts', 'Count', goOn.length - lostOnward + (last ? 0 : tried.length - lostRetry));
+  if (lostOnward + lostRetry > 0) return 'lost';
+  if (last && tried.length > 0) {
     logger.warn('posts still undelivered after every retry; sent to the dead-letter queue', {
       channel: batch.channel,
-      count: remainder.length,
+      count: tried.length,
       hop,
     });
-  return last ? 'dead-letter' : 'retrying';
+    return 'dead-letter';
+  }
+  return 'retrying';
 }
 
-/** Reads every subscriber id of a channel (all shards, every page), minus `exclude`. */
-export async function collectSubscribers(channel: string, exclude?: string): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const page of subscriberPages(channel)) for (const id of page) if (id !== exclude) ids.push(id);
-  return ids;
+/** Whether a delivery call posted at all (so that handing its untried ids on at the same hop is progress). */
+export function progressed(outcome: DeliveryOutcome): boolean {
+  const { report, remainder, untried } = outcome;
+  return report.delivered + report.gone > 0 || remainder.length > untried.length;
 }
 
 /**
- * Sends `frame` to every subscriber of `channel` except `exclude`. The publisher's own posts
- * run under INLINE_DELIVERY_BUDGET_MS and, with a worker to hand to, INLINE_POST_ATTEMPTS per
- * subscriber: a subscriber that is throttled or not reading is retried by a worker, so the
- * sender's receipt does not wait for the slowest subscriber.
+ * A channel's subscriber ids as the Query pages bring them, claimed exactly once each: the
+ * publisher's own posts take the front in small chunks while the reading goes on, and once the
+ * reading is over what nobody took yet is split between the publisher and the workers. Every id
+ * is read once and lands in exactly one of: a chunk the publisher took, or {@link take}.
  */
-export async function fanOut(channel: string, frame: string, exclude?: string): Promise<FanoutReport> {
+class SubscriberPool {
+  private readonly ids: string[] = [];
+  /** Ids before this index are claimed. */
+  private next = 0;
+  /** The publisher takes no id at or past this index (set when the rest is split). */
+  private limit = Number.POSITIVE_INFINITY;
+  private finished = false;
+  private count = 0;
+  private waiting: Array<() => void> = [];
+  /** Resolves when every page is read; rejects with the read's error. */
+  readonly done: Promise<void>;
+
+  constructor(pages: AsyncIterable<string[]>, exclude: string | undefined) {
+    this.done = (async () => {
+      try {
+        for await (const page of pages) {
+          for (const id of page) if (id !== exclude) this.ids.push(id);
+          this.count = this.ids.length;
+          this.wake();
+        }
+      } finally {
+        this.finished = true;
+        this.wake();
+      }
+    })();
+    this.done.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
+  }
+
+  /** Ids read so far (the channel's subscribers but `exclude`, once {@link done} resolved). */
+  get read(): number {
+    return this.count;
+  }
+
+  /** Ids claimed so far. */
+  get claimed(): number {
+    return this.next;
+  }
+
+  get unclaimed(): number {
+    return this.ids.length - this.next;
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Whether every page has been read (or the reading failed). */
+  get complete(): boolean {
+    return this.finished;
+  }
+
+  /**
+   * The publisher's share, `chunk` ids at a time: small chunks, so that what it has taken but
+   * not yet posted is little when the rest is split. Ends at the limit set by {@link keep}, when
+   * everything is read and claimed, or at `deadline` (epoch ms) once the reading is over: while
+   * pages still arrive the publisher is the only one posting, and stopping would waste the rate.
+   */
+  async *chunks(chunk: number, deadline: number): AsyncGenerator<string[]> {
+    for (;;) {
+      if (this.finished && Date.now() >= deadline) return;
+      const end = Math.min(this.ids.length, this.limit, this.next + chunk);
+      if (end > this.next) {
+        const ids = this.ids.slice(this.next, end);
+        this.next = end;
+        yield ids;
+        continue;
+      }
+      if (this.next >= this.limit || this.finished) return;
+      await new Promise<void>((resolve) => this.waiting.push(resolve)); // the next page, a keep(), or the end
+    }
+  }
+
+  /** Lets the publisher take at most `count` more ids from the front. */
+  keep(count: number): void {
+    this.limit = this.next + count;
+    this.wake();
+  }
+
+  /** Claims every unclaimed id past the publisher's limit. */
+  take(): string[] {
+    const from = Math.min(this.ids.length, Number.isFinite(this.limit) ? this.limit : this.next);
+    const ids = this.ids.slice(from);
+    this.ids.length = from;
+    return ids;
+  }
+
+  /** Claims every id still unclaimed (call once the publisher's chunks have ended). */
+  takeRest(): string[] {
+    const ids = this.ids.slice(this.next);
+    this.next = this.ids.length;
+    this.limit = this.next;
+    return ids;
+  }
+}
+
+/** Test seams of {@link fanOut}. */
+export interface FanOutOptions {
+  /** The subscriber pages (default: the channel's Query pages, shared/store.ts). */
+  pages?: AsyncIterable<string[]>;
+  /** The publisher's own posting budget (default INLINE_DELIVERY_BUDGET_MS). */
+  budgetMs?: number;
+}
+
+/**
+ * Sends `frame` to every subscriber of `channel` except `exclude`, posting while the subscribers
+ * are still being read (docs/delivery.md, "How a message gets to everyone"):
+ *
+ * 1. The publisher posts the ids at the front at the whole rate (PostRateLimit, PostBurstLimit)
+ *    as the Query pages arrive: while nobody else posts for this message, its share is all of it.
+ * 2. Once every page is read the channel's size is known: what is not claimed yet (W ids) is
+ *    split into batches of FanoutBatchSize; the publisher keeps the first, and its pacer is
+ *    reshaped to that batch's share; each other batch goes to a worker with its share, R x
+ *    size / D (D: the W ids and those the publisher took and has not posted yet), and of the burst only what the publisher's bucket still holds, in the same
+ *    proportion (the account's bucket is no fuller than that). The shares sum to R: all finish
+ *    together, with no time lost to the reading.
+ *
+ * The publisher's own posts run under INLINE_DELIVERY_BUDGET_MS and, with a worker to hand to,
+ * INLINE_POST_ATTEMPTS per subscriber: a subscriber that is throttled or not reading is retried
+ * by a worker, so the sender's receipt does not wait for the slowest subscriber. The budget
+ * counts only once the reading is over (until then the publisher alone posts this message, and
+ * stopping would leave the rate unused); if it is spent by then, the publisher keeps nothing and
+ * everything not yet posted goes to workers.
+ */
+export async function fanOut(channel: string, frame: string, exclude?: string, options: FanOutOptions = {}): Promise<FanoutReport> {
   const { postRateLimit, postBurstLimit, fanoutBatchSize, fanoutFunction } = config();
-  const ids = await collectSubscribers(channel, exclude);
-  if (ids.length === 0) return { ...emptyReport(), subscribers: 0, dispatched: 0, handedOn: 0 };
-  const share = (n: number) => ({
-    ratePerSecond: (postRateLimit * n) / ids.length,
-    burst: Math.max(1, Math.floor((postBurstLimit * n) / ids.length)),
+  const pages = options.pages ?? subscriberPages(channel);
+  const deadline = Date.now() + (options.budgetMs ?? INLINE_DELIVERY_BUDGET_MS);
+  const limits: BatchLimits = { deadline, maxAttempts: fanoutFunction ? INLINE_POST_ATTEMPTS : undefined };
+  const pool = new SubscriberPool(pages, exclude);
+  const pace = createPacer({ ratePerSecond: postRateLimit, burst: postBurstLimit });
+  const concurrency = concurrencyFor(postRateLimit);
+  // The share the publisher's posts stand for: its remainder is handed on with it.
+  const own: FanoutBatch = { channel, frame, ids: [], ratePerSecond: postRateLimit, burst: postBurstLimit };
+  let ownOutcome: DeliveryOutcome | undefined;
+  // Posts the pacer has let through: what the publisher took and has not yet posted is still its work at the split.
+  let released = 0;
+  const ownDelivery = deliverUntil(pool.chunks(concurrency, deadline), frame, {
+    poster: bulkPoster(),
+    pace: () => pace().then(() => void released++),
+    concurrency,
+    onGone: removeConnection,
+    ...limits,
+    // The budget counts only once every page is read: until then nobody else posts this message.
+    deadline: () => (pool.complete ? deadline : Number.POSITIVE_INFINITY),
+  }).then((outcome) => {
+    ownOutcome = outcome;
+    return outcome;
   });
-  const batches = toBatches(ids, fanoutBatchSize).map((b) => ({ channel, frame, ids: b, ...share(b.length) }));
-  const limits: BatchLimits = {
-    deadline: Date.now() + INLINE_DELIVERY_BUDGET_MS,
-    maxAttempts: fanoutFunction ? INLINE_POST_ATTEMPTS : undefined,
-  };
-  let mine: FanoutBatch[];
+
+  try {
+    await pool.done;
+  } catch (error) {
+    // Subscribers not read cannot be posted: stop taking more, finish what was taken, then fail.
+    pool.keep(0);
+    const owed = [...(await ownDelivery).remainder, ...pool.takeRest()];
+    if (owed.length > 0) await handOn(own, owed);
+    throw new FanoutError('could not read the subscribers of the channel', { cause: error });
+  }
+
+  // The reading is over: split what is left by size. A remainder the publisher already has
+  // (its budget ended before the reading did) is owed too, and gets its share here.
+  const early = ownOutcome?.remainder ?? [];
+  // Ids the publisher took but has not posted yet (waiting in its pacer): part of its share.
+  const pending = ownOutcome ? 0 : Math.max(0, pool.claimed - released);
+  const left = pool.unclaimed + early.length;
+  const batches: FanoutBatch[] = [];
   let dispatched = 0;
-  if (batches.length === 1 || !fanoutFunction) mine = [{ channel, frame, ids, ratePerSecond: postRateLimit, burst: postBurstLimit }];
-  else {
-    // Hand off every batch but the first; a batch whose invoke fails is delivered here instead.
-    const [own, ...rest] = batches;
-    const refused: FanoutBatch[] = [];
+  const refused: FanoutBatch[] = [];
+  if (left > 0 && fanoutFunction) {
+    const tokens = pace.tokens();
+    const share = (n: number) => ({
+      ratePerSecond: (postRateLimit * n) / (left + pending),
+      burst: Math.max(1, Math.floor((Math.min(postBurstLimit, tokens) * n) / (left + pending))),
+    });
+    // A read that outlasted the publisher's budget leaves it nothing more to post itself.
+    const kept = ownOutcome || Date.now() >= deadline ? 0 : Math.min(pool.unclaimed, fanoutBatchSize);
+    if (!ownOutcome) {
+      pool.keep(kept);
+      // Its bucket keeps the tokens it has (at most its share of PostBurstLimit): a bucket cut to
+      // what is left (about nothing after posting at the whole rate) could not make up for a
+      // stalled event loop, and the publisher's share is the largest.
+      Object.assign(own, share(kept + pending), {
+        burst: Math.max(1, Math.floor((postBurstLimit * (kept + pending)) / (left + pending))),
+      });
+      pace.reshape(own);
+    }
+    for (const ids of toBatches(pool.take(), fanoutBatchSize)) batches.push({ channel, frame, ids, ...share(ids.length) });
+    if (early.length > 0) batches.push({ channel, frame, ids: early, hop: 1, ...share(early.length) });
+    // Hand off every batch; a batch whose invoke fails is delivered here instead.
     await Promise.all(
-      rest.map((batch) =>
-        invokeAsync(fanoutFunction, batch).catch((error) => {
-          logger.warn('fan-out worker invoke failed; delivering the batch inline', { error: (error as Error).name });
-          refused.push(batch);
-        }),
+      batches.map((batch) =>
+        invokeAsync(fanoutFunction, batch).then(
+          () => {
+            dispatched++;
+          },
+          (error) => {
+            logger.warn('fan-out worker invoke failed; delivering the batch inline', { error: (error as Error).name });
+            refused.push(batch);
+          },
+        ),
       ),
     );
-    mine = [own, ...refused];
-    dispatched = rest.length - refused.length;
   }
   // Refused batches run beside the publisher's own, each at its own share, so the sum of the
   // shares (and so the finish time) is the same as if the workers had taken them.
-  const outcomes = await Promise.all(mine.map((batch) => deliverBatch(batch, limits)));
+  const outcomes = await Promise.all([ownDelivery, ...refused.map((batch) => deliverBatch(batch, limits))]);
   const report = outcomes.map((o) => o.report).reduce(addReports);
+  // Ids the publisher was to post but did not take before its budget ended (or, with no worker,
+  // everything it did not reach): owed like its remainder.
+  const untaken = pool.takeRest();
+  report.failed += untaken.length - early.length; // the early remainder was batched above
+  // What each owner hands on, and which of it was never tried (handed on at the same hop).
+  const untriedOf = (o: DeliveryOutcome) => (progressed(o) ? o.untried : []);
+  const owed: Array<[FanoutBatch, string[], string[]]> = [
+    early.length > 0 ? [own, untaken, untaken] : [own, [...outcomes[0].remainder, ...untaken], [...untriedOf(outcomes[0]), ...untaken]],
+    ...refused.map((batch, i): [FanoutBatch, string[], string[]] => [batch, outcomes[i + 1].remainder, untriedOf(outcomes[i + 1])]),
+  ];
   let handedOn = 0;
-  for (const [i, { remainder }] of outcomes.entries()) {
-    if (remainder.length === 0) continue;
-    if ((await handOn(mine[i], remainder)) === 'retrying') {
-      handedOn += remainder.length;
-      report.failed -= remainder.length;
+  for (const [batch, ids, untried] of owed) {
+    if (ids.length > 0 && (await handOn(batch, ids, untried)) === 'retrying') {
+      handedOn += ids.length;
+      report.failed -= ids.length;
     }
   }
-  return { ...report, subscribers: ids.length, dispatched, handedOn };
+  return { ...report, subscribers: pool.read, dispatched, handedOn };
 }

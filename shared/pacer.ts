@@ -31,6 +31,18 @@ export interface PacerOptions {
 /** Resolves when one more request is allowed. Pass it to the fan-out as `options.pace`. */
 export type Pacer = () => Promise<void>;
 
+/** A pacer whose share of the rate can change while calls wait (see {@link createPacer}). */
+export interface AdjustablePacer extends Pacer {
+  /**
+   * Changes the rate and the bucket size from now on: tokens earned so far are kept at the old
+   * rate, then capped at the new `burst`; queued calls are released at the new rate. The
+   * publisher uses it to give away part of its rate to workers once it knows the channel's size.
+   */
+  reshape(options: { ratePerSecond: number; burst: number }): void;
+  /** Tokens in the bucket now (a fraction counts: the next call waits for the rest). */
+  tokens(): number;
+}
+
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
@@ -40,11 +52,10 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * const pace = createPacer({ ratePerSecond: 9000, burst: 4500 });
  * await deliver(pages, frame, { poster, pace });
  */
-export function createPacer(options: PacerOptions): Pacer {
-  if (!(options.ratePerSecond > 0) || !Number.isFinite(options.ratePerSecond))
-    throw new RangeError('ratePerSecond must be a positive number');
-  const perMs = options.ratePerSecond / 1000;
-  const capacity = Math.max(1, Math.floor(options.burst));
+export function createPacer(options: PacerOptions): AdjustablePacer {
+  checkRate(options.ratePerSecond);
+  let perMs = options.ratePerSecond / 1000;
+  let capacity = Math.max(1, Math.floor(options.burst));
   const minTickMs = Math.max(1, options.minTickMs ?? PACER_MIN_TICK_MS);
   const now = options.now ?? (() => performance.now());
   let tokens = capacity;
@@ -81,7 +92,7 @@ export function createPacer(options: PacerOptions): Pacer {
     }
   }
 
-  return function pace(): Promise<void> {
+  function pace(): Promise<void> {
     // Queued callers go first: a new caller may not overtake them even if a token is due.
     if (head === waiters.length) {
       refill();
@@ -95,5 +106,27 @@ export function createPacer(options: PacerOptions): Pacer {
       waiters.push(resolve);
       if (timer === undefined) schedule();
     });
+  }
+
+  pace.reshape = (next: { ratePerSecond: number; burst: number }): void => {
+    checkRate(next.ratePerSecond);
+    refill(); // tokens up to now at the old rate
+    perMs = next.ratePerSecond / 1000;
+    capacity = Math.max(1, Math.floor(next.burst));
+    tokens = Math.min(capacity, tokens);
+    // A wait planned at the old rate is planned again at the new one.
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      schedule();
+    }
   };
+  pace.tokens = (): number => {
+    refill();
+    return head === waiters.length ? Math.min(capacity, tokens) : tokens;
+  };
+  return pace;
+}
+
+function checkRate(ratePerSecond: number): void {
+  if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new RangeError('ratePerSecond must be a positive number');
 }

@@ -51,13 +51,18 @@ export async function batchWrite(requests: Record<string, unknown>[]): Promise<v
   }
 }
 
-/** Every page of a Query (its Items), following LastEvaluatedKey: the one paging loop of the table's reads. */
-export async function* queryPages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
+/**
+ * Every page of a Query (its Items), following LastEvaluatedKey: the one paging loop of the
+ * table's reads. `firstLimit`, if given, is the first page's Limit; later pages use `input.Limit`.
+ */
+export async function* queryPages(input: QueryCommandInput, firstLimit?: number): AsyncGenerator<Record<string, unknown>[]> {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
+  let Limit = firstLimit ?? input.Limit;
   do {
-    const out = await documentClient().send(new QueryCommand({ ...input, ExclusiveStartKey }));
+    const out = await documentClient().send(new QueryCommand({ ...input, Limit, ExclusiveStartKey }));
     yield (out.Items ?? []) as Record<string, unknown>[];
     ExclusiveStartKey = out.LastEvaluatedKey;
+    Limit = input.Limit;
   } while (ExclusiveStartKey);
 }
 
@@ -79,15 +84,24 @@ export function subscriberQuery(channel: string, shard: number, now: number): Qu
 }
 
 /**
+ * Items of a shard's first subscriber page: few, so that the fan-out has ids to post after one
+ * short Query instead of waiting for a full 1 MB page (~14,000 rows) per shard. The pages after
+ * it are full pages (or `pageSize`).
+ */
+export const FIRST_SUBSCRIBER_PAGE_ITEMS = 250;
+
+/**
  * A channel's subscribers, page by page: all shards are read in parallel (each one a paginated
- * Query on the sparse GSI), and pages are yielded as they arrive. Rows past their TTL are
- * filtered out: DynamoDB deletes expired items days late.
+ * Query on the sparse GSI, its first page at most {@link FIRST_SUBSCRIBER_PAGE_ITEMS} rows), and
+ * pages are yielded as they arrive. Rows past their TTL are filtered out: DynamoDB deletes
+ * expired items days late.
  */
 export async function* subscriberPages(channel: string, pageSize?: number): AsyncGenerator<string[]> {
   const { channelShards } = config();
   const now = nowSeconds();
+  const firstLimit = Math.min(pageSize ?? FIRST_SUBSCRIBER_PAGE_ITEMS, FIRST_SUBSCRIBER_PAGE_ITEMS);
   const shardReaders = Array.from({ length: channelShards }, (_, shard) =>
-    queryPages({ ...subscriberQuery(channel, shard, now), Limit: pageSize })[Symbol.asyncIterator](),
+    queryPages({ ...subscriberQuery(channel, shard, now), Limit: pageSize }, firstLimit)[Symbol.asyncIterator](),
   );
   // Merge the shard iterators: keep one pending read per shard, yield whichever finishes first.
   const pending = new Map<number, Promise<{ shard: number; result: IteratorResult<Record<string, unknown>[]> }>>();

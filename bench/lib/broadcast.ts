@@ -19,6 +19,8 @@ import type { StackProcess } from './stack-process.js';
 
 /** Polling period when the stack's counters are the only completion signal. */
 const POLL_MS = 20;
+/** Waiting for the functions' reported deliveries gives up after this long without a line (longer than a worker hop). */
+const HOP_STALL_MS = 90_000;
 /** Polling gives up when the delivery count has not moved for this long. */
 const STALL_MS = 5_000;
 /** Threads of the stack reported in a profile. */
@@ -54,6 +56,8 @@ export interface PublishResult {
   invokeMs: number;
   response: Record<string, unknown>;
   workerBatches: number;
+  /** Longest worker invocation's posting time (its FanoutBatchDuration metric), ms; 0 with no worker. */
+  longestWorkerMs: number;
   check: DeliveryCheck;
   stack: StackCounters;
   profile: StackProfile;
@@ -111,8 +115,25 @@ export async function publishThroughFunction(
   timeoutMs: number,
 ): Promise<PublishResult> {
   const workerEnds: number[] = [];
+  const workerMs: number[] = [];
+  // Deliveries the functions report in their EMF lines (the publisher's and every worker
+  // invocation's, hand-offs included): complete when they add up to every subscriber. Cheap to
+  // follow, unlike the stack's per-connection stats (tens of MB at 1M subscribers).
+  let reported = 0;
+  let reportedAt = performance.now();
   const stop = stack.onLine((line, at) => {
-    if (line.startsWith('[FanoutFunction] ') && line.includes('"FanoutBatchDuration"')) workerEnds.push(at);
+    const worker = line.startsWith('[FanoutFunction] ');
+    if (!worker && !line.startsWith('[PublishFunction] ')) return;
+    const deliveries = Number(/"Deliveries":(\d+)/.exec(line)?.[1]);
+    if (Number.isFinite(deliveries)) {
+      reported += deliveries;
+      reportedAt = performance.now();
+    }
+    if (worker && line.includes('"FanoutBatchDuration"')) {
+      workerEnds.push(at);
+      const ms = Number(/"FanoutBatchDuration":(\d+(?:\.\d+)?)/.exec(line)?.[1]);
+      if (Number.isFinite(ms)) workerMs.push(ms);
+    }
   });
   const cpuBefore = stack.cpuMs();
   const sampler = sampleThreads(stack.pid, SAMPLE_MS);
@@ -127,8 +148,12 @@ export async function publishThroughFunction(
     const deadline = t0 + timeoutMs;
     while (workerEnds.length < dispatched && performance.now() < deadline) await sleep(POLL_MS);
     // Subscribers a function could not deliver in its time budget are handed to further worker
-    // invocations (docs/delivery.md), which the publisher's answer does not count: wait for them.
-    if ((await getStats(stack.httpUrl)).virtual.deliveries < ids.length) await pollUntilDelivered(stack, ids.length, deadline);
+    // invocations (docs/delivery.md), which the publisher's answer does not count: wait for their
+    // EMF lines to account for everyone (a hop posts for up to 60 s before its line comes).
+    while (reported > 0 && reported < ids.length && performance.now() < deadline && performance.now() - reportedAt < HOP_STALL_MS)
+      await sleep(POLL_MS * 10);
+    if (reported === 0 && (await getStats(stack.httpUrl)).virtual.deliveries < ids.length)
+      await pollUntilDelivered(stack, ids.length, deadline); // metrics disabled: the counters are all there is
     let timedBy: PublishResult['timedBy'] = 'function-end';
     let lastDeliveryMs = Math.max(invokeEnd, ...workerEnds) - t0;
     if (workerEnds.length < dispatched) {
@@ -149,6 +174,7 @@ export async function publishThroughFunction(
       invokeMs: invokeEnd - t0,
       response,
       workerBatches: workerEnds.length,
+      longestWorkerMs: Math.max(0, ...workerMs),
       check: checkDeliveries(stats.virtual.perConnection, ids),
       stack: counters(stats),
       profile: {

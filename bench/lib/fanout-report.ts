@@ -22,6 +22,8 @@ export function printFanoutTables(results: FanoutResults): string {
       'exactly once',
       '429s retried',
       'worker batches',
+      'publisher',
+      'longest worker',
       'read units',
       'per 100 subs',
       'subscriber reads',
@@ -36,13 +38,15 @@ export function printFanoutTables(results: FanoutResults): string {
       yesNo(r.publish?.check),
       r.publish?.stack.throttled ?? '-',
       r.publish?.workerBatches ?? '-',
+      s(r.publish?.invokeMs),
+      s(r.publish?.longestWorkerMs),
       r.readCost.reportedUnits,
       ((r.readCost.reportedUnits / r.n) * 100).toFixed(2),
       s(r.readCost.ms),
       s(r.publish?.profile.cpuMs),
-      r.load[0],
+      (r.publishLoad ?? r.load)[0],
     ]),
-    'rrrrlrrrrrrr',
+    'rrrrlrrrrrrrrr',
   );
   const posters = markdownTable(
     [

@@ -16,6 +16,8 @@ export interface FanoutRun {
   setupMs: { register: number; seed: number };
   readCost: ReadCost;
   publish?: PublishResult & { ratio: number };
+  /** Load averages when PublishFunction was invoked (the setup of a large N takes minutes). */
+  publishLoad?: number[];
   fast?: DirectResult & { ratio: number; concurrency: number; ratePerSecond: number; burst: number };
   sdk?: DirectResult & { ratio: number; concurrency: number };
 }

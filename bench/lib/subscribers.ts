@@ -10,7 +10,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../shared/clients.js';
 import { config } from '../../shared/config.js';
 import { configure, type RestoreEnvironment, reset } from '../../shared/dependencies.js';
-import { batchWrite, subscriberQuery, subscriptionItem } from '../../shared/store.js';
+import { batchWrite, FIRST_SUBSCRIBER_PAGE_ITEMS, subscriberQuery, subscriptionItem } from '../../shared/store.js';
 import { shardOf } from '../../shared/table-keys.js';
 import { METERING } from '../prices.js';
 
@@ -95,7 +95,7 @@ export interface ReadCost {
 
 /**
  * Runs the Queries shared/store.ts `subscriberPages` runs (same index, key condition, TTL filter
- * and projection, every shard in parallel, every page), asking for the consumed capacity.
+ * and projection, every shard in parallel, a short first page then full ones), asking for the consumed capacity.
  * `ids` (what was written) give the computed figure: each index entry holds gpk, pk, sk and ttl.
  */
 export async function measureReadCost(channel: string, ids: readonly string[]): Promise<ReadCost> {
@@ -108,10 +108,12 @@ export async function measureReadCost(channel: string, ids: readonly string[]): 
       let items = 0;
       let pages = 0;
       let ExclusiveStartKey: Record<string, unknown> | undefined;
+      let Limit: number | undefined = FIRST_SUBSCRIBER_PAGE_ITEMS; // then full pages, as subscriberPages reads
       do {
         const out = await documentClient().send(
-          new QueryCommand({ ...subscriberQuery(channel, shard, now), ReturnConsumedCapacity: 'TOTAL', ExclusiveStartKey }),
+          new QueryCommand({ ...subscriberQuery(channel, shard, now), ReturnConsumedCapacity: 'TOTAL', ExclusiveStartKey, Limit }),
         );
+        Limit = undefined;
         units += out.ConsumedCapacity?.CapacityUnits ?? 0;
         items += out.Items?.length ?? 0;
         pages++;

@@ -3,7 +3,8 @@
  * ids (shared/fanout.ts); it posts the frame to each, paced to the batch's share of the
  * account throttle, until its time budget (the invocation's remaining time minus
  * WORKER_RESERVE_MS, at most WORKER_HOP_BUDGET_MS) runs out. The ids it could not deliver are
- * handed, exactly those, to a fresh invocation (shared/fanout.ts `handOn`): it never fails
+ * handed, exactly those, to a fresh invocation (shared/fanout.ts `handOn`; those it never got to
+ * post keep their hop, the others count one more): it never fails
  * a batch to have Lambda retry it from the start, which would re-post to the delivered ones.
  *
  * It throws only for an event it must not post (InvalidFanoutBatchError, nothing posted), for
@@ -14,7 +15,7 @@
 import type { Context } from 'aws-lambda';
 import { ANSWER_RESERVE_MS, withDeadline } from '../../shared/deadline.js';
 import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
-import { deliverBatch, type FanoutBatch, handOn, parseFanoutBatch } from '../../shared/fanout.js';
+import { deliverBatch, type FanoutBatch, handOn, parseFanoutBatch, progressed } from '../../shared/fanout.js';
 import { WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
 import { flushMetrics, logger, metrics } from '../../shared/observability.js';
 
@@ -56,13 +57,16 @@ export async function handler(event: FanoutBatch, context?: Context): Promise<Wo
 
 async function deliver(batch: FanoutBatch, context: Context | undefined, started: number): Promise<WorkerResult> {
   try {
-    const { report, remainder } = await deliverBatch(batch, { deadline: workerDeadline(context, started) });
+    const outcome = await deliverBatch(batch, { deadline: workerDeadline(context, started) });
+    const { report, remainder } = outcome;
     metrics.addMetric('Deliveries', 'Count', report.delivered);
     metrics.addMetric('GoneConnections', 'Count', report.gone);
     metrics.addMetric('ThrottledPosts', 'Count', report.throttled);
     metrics.addMetric('FanoutBatchDuration', 'Milliseconds', Date.now() - started);
     logger.info('batch delivered', { channel: batch.channel, size: batch.ids.length, hop: batch.hop, ...report });
-    if (remainder.length > 0 && (await handOn(batch, remainder)) === 'lost') {
+    // Ids it never reached go on at this hop if it posted at all: time running out is not a retry
+    // (a million-subscriber broadcast needs two 60 s hops per batch), but a hop with no progress counts.
+    if (remainder.length > 0 && (await handOn(batch, remainder, progressed(outcome) ? outcome.untried : [])) === 'lost') {
       metrics.addMetric('FailedDeliveries', 'Count', remainder.length);
       throw new FanoutError(`${remainder.length} posts of ${batch.channel} could not be handed on`);
     }

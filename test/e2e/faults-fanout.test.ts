@@ -46,7 +46,10 @@ describe('fan-out faults end to end (issue 10)', function () {
     // Act: one publish from a backend.
     const started = Date.now();
     const answer = await invokePublish<{ subscribers?: number; dispatched?: number }>(stack, { channel: 'crowd', message: 'to the crowd' });
-    expect(answer).to.include({ subscribers: SUBSCRIBERS, dispatched: 9 });
+    // The publisher posts while it reads, then splits what is left into batches of at most 100
+    // (how many depends on how far it got before the last page).
+    expect(answer).to.include({ subscribers: SUBSCRIBERS });
+    expect(answer.dispatched).to.be.at.least(1);
 
     // Assess: everyone got it (the 429s were retried, the remainders handed on), and nobody twice.
     const end = Date.now() + 120_000;

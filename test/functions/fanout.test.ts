@@ -4,11 +4,11 @@ import { handler, workerDeadline } from '../../functions/fanout/index.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { configure } from '../../shared/dependencies.js';
 import { FanoutError, InvalidFanoutBatchError } from '../../shared/errors.js';
-import type { FanoutBatch } from '../../shared/fanout.js';
+import { type FanoutBatch, fanOut } from '../../shared/fanout.js';
 import { API_GATEWAY_FRAME_BYTES, FANOUT_MAX_HOPS, WORKER_HOP_BUDGET_MS, WORKER_RESERVE_MS } from '../../shared/limits.js';
 import { metrics } from '../../shared/observability.js';
 import { messageFrameText } from '../../shared/protocol.js';
-import { publish } from '../../shared/publish.js';
+import { newMessageId } from '../../shared/publish.js';
 import { batchWrite, subscriptionItem } from '../../shared/store.js';
 import { loadEvent } from '../helpers/events.js';
 import { startBackend, type TestBackend } from '../helpers/stack.js';
@@ -78,20 +78,28 @@ describe('functions/fanout', () => {
   });
 
   it('accepts every batch a publisher hands to it (the contract the checks enforce)', async () => {
-    // Prepare: a channel of 250 real-looking ids, so the publisher keeps one batch and hands off two.
-    const ids = Array.from({ length: 250 }, (_, i) => `L0S${String(i).padStart(4, '0')}cOFvHcC=`);
+    // Prepare: a channel of 600 real-looking ids, so the publisher keeps one batch and hands off the rest.
+    const ids = Array.from({ length: 600 }, (_, i) => `L0S${String(i).padStart(4, '0')}cOFvHcC=`);
     await batchWrite(ids.map((id) => ({ PutRequest: { Item: subscriptionItem(id, 'wide', Date.now()) } })));
     const handed = recordInvokes();
 
-    // Act
-    await publish('wide', { text: 'to everyone', nested: { list: [1, 2, 3] } });
+    // Act: the frame as publish() builds it; the second part of the ids is read once the
+    // publisher has posted the first, so that what is left is split into batches for workers.
+    const frame = messageFrameText('wide', { text: 'to everyone', nested: { list: [1, 2, 3] } }, newMessageId(), 7);
+    async function* pages(): AsyncGenerator<string[]> {
+      yield ids.slice(0, 30);
+      while (backend.api.posts.length < 30) await new Promise((r) => setTimeout(r, 5));
+      yield ids.slice(30);
+    }
+    const published = await fanOut('wide', frame, undefined, { pages: pages() });
     backend.api.posts.length = 0;
     const reports = [];
     for (const batch of handed) reports.push(await handler(batch));
 
-    // Assess
-    expect(handed).to.have.length(2);
-    expect(reports.map((r) => r.delivered)).to.deep.equal([100, 50]);
+    // Assess: every batch accepted and delivered in full; with the publisher's own, everyone once.
+    expect(handed.length).to.be.at.least(1);
+    expect(reports.map((r) => r.delivered)).to.deep.equal(handed.map((b) => b.ids.length));
+    expect(published.delivered + reports.reduce((sum, r) => sum + r.delivered, 0)).to.equal(600);
     configure({ clients: { lambda: undefined } });
   });
 
@@ -116,6 +124,46 @@ describe('functions/fanout', () => {
       expect(result).to.deep.equal({ delivered: 3, gone: 0, failed: 1 });
       expect(backend.api.posts.map((p) => p.connectionId)).to.have.members([batch.ids[0], batch.ids[1], batch.ids[3]]);
       expect(handed).to.deep.equal([{ ...batch, ids: [batch.ids[2]], hop: 1 }]);
+    });
+
+    it('hands the ids its time ran out before on with the same hop: running out of time is not a retry', async () => {
+      // Prepare: 90 ids at 100 posts/s with a 300 ms budget: about 30 get a post, the rest none.
+      const handed = recordInvokes();
+      const ids = Array.from({ length: 90 }, (_, i) => `L0S${String(i).padStart(4, '0')}cOFvHcD=`);
+      const batch = { ...loadEvent<FanoutBatch>('fanout'), ids, ratePerSecond: 100, burst: 1, hop: 2 };
+
+      // Act
+      const result = await handler(batch, contextWith(300));
+
+      // Assess: the ids never tried go on at hop 2, so a long broadcast's progress never reaches the dead-letter queue.
+      const posted = backend.api.posts.map((p) => p.connectionId);
+      expect(posted.length).to.be.within(1, 89);
+      expect(result).to.include({ delivered: posted.length, failed: 90 - posted.length });
+      expect(handed.flatMap((h) => h.ids)).to.have.members(ids.filter((id) => !posted.includes(id)));
+      expect(handed.map((h) => h.hop)).to.deep.equal(handed.map(() => 2));
+    });
+
+    it('a chain of hops that never posts still counts its hops and ends in the dead-letter queue', async () => {
+      // Prepare: every invocation starts with no posting time left (a worker that only ever times out).
+      const handed = recordInvokes();
+      let event: FanoutBatch = loadEvent<FanoutBatch>('fanout');
+
+      // Act: run each handed-on event as the next invocation, until the undelivered one.
+      const hops: number[] = [];
+      for (let i = 0; i <= FANOUT_MAX_HOPS + 1 && !event.undelivered; i++) {
+        handed.length = 0;
+        await handler(event, contextWith(0));
+        expect(handed).to.have.length(1);
+        event = handed[0];
+        hops.push(event.hop ?? 0);
+      }
+
+      // Assess: one hop more each time, then the undelivered event, which the worker refuses.
+      expect(hops).to.deep.equal([...Array.from({ length: FANOUT_MAX_HOPS }, (_, i) => i + 1), FANOUT_MAX_HOPS]);
+      expect(event.undelivered).to.equal(true);
+      expect(event.ids).to.have.members(loadEvent<FanoutBatch>('fanout').ids);
+      expect(await thrownBy(event)).to.be.instanceOf(FanoutError);
+      expect(backend.api.posts).to.deep.equal([]);
     });
 
     it('after the last hop, sends the remainder as an undelivered event that it refuses, for the dead-letter queue', async () => {

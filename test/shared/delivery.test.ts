@@ -198,6 +198,62 @@ describe('delivery', () => {
       expect(remainder.length).to.be.above(40);
     });
 
+    it('tells the ids it never posted (untried) from those it tried and could not deliver', async () => {
+      // Prepare: ids ending in 7 are throttled; each post takes 10 ms of a fake clock, deadline 300.
+      const ids = Array.from({ length: 100 }, (_, i) => `u${i}=`);
+      let clock = 0;
+      const posted = new Set<string>();
+      const poster: Poster = {
+        post: async (id) => {
+          clock += 10;
+          posted.add(id);
+          return id.endsWith('7=') ? 'throttled' : 'ok';
+        },
+      };
+
+      // Act
+      const { remainder, untried } = await deliverUntil([ids], 'x', {
+        poster,
+        onGone: removeConnection,
+        concurrency: 1,
+        now: () => clock,
+        deadline: 300,
+        sleep: noSleep,
+      });
+
+      // Assess: untried is exactly the part of the remainder that never got a post.
+      expect(untried.length).to.be.above(50);
+      expect(untried.filter((id) => posted.has(id))).to.deep.equal([]);
+      expect(untried.every((id) => remainder.includes(id))).to.equal(true);
+      const tried = remainder.filter((id) => !untried.includes(id));
+      expect(tried.length).to.be.above(0);
+      for (const id of tried) expect(posted.has(id)).to.equal(true);
+    });
+
+    it('asks a deadline given as a function each time (it may move while the call runs)', async () => {
+      // Prepare: no deadline until 20 posts are done, then one already past.
+      const ids = Array.from({ length: 50 }, (_, i) => `f${i}=`);
+      let done = 0;
+      const poster: Poster = {
+        post: async () => {
+          done++;
+          return 'ok';
+        },
+      };
+
+      // Act
+      const { report, untried } = await deliverUntil([ids], 'x', {
+        poster,
+        onGone: removeConnection,
+        concurrency: 1,
+        deadline: () => (done < 20 ? Number.POSITIVE_INFINITY : 0),
+      });
+
+      // Assess
+      expect(report.delivered).to.equal(20);
+      expect(untried).to.deep.equal(ids.slice(20));
+    });
+
     it('deletes gone connections only after every post is done, so cleanup never delays delivery', async () => {
       const ids = Array.from({ length: 60 }, (_, i) => `g${i}=`);
       const gone = new Set(ids.filter((_, i) => i % 2 === 0));

@@ -29,6 +29,22 @@ describe('pacer', () => {
       expect(released).to.have.length(30);
     });
 
+    it('reshape: waiting calls go on at the new rate, and the bucket shrinks to the new burst', async () => {
+      const pace = createPacer({ ratePerSecond: 1000, burst: 100 });
+      const released = start(pace, 400);
+      await clock.tickAsync(0);
+      expect(released).to.have.length(100);
+      await clock.tickAsync(100); // 100 more at 1,000/s
+      expect(released).to.have.length(200);
+      pace.reshape({ ratePerSecond: 100, burst: 5 });
+      await clock.tickAsync(1000); // 100 more at 100/s, not 1,000
+      expect(released.length).to.be.within(298, 301);
+      await clock.tickAsync(1000);
+      expect(released).to.have.length(400);
+      await clock.tickAsync(10_000); // idle: the bucket refills to the new burst only
+      expect(pace.tokens()).to.equal(5);
+    });
+
     it('releases queued calls in the order they were made', async () => {
       const pace = createPacer({ ratePerSecond: 1000, burst: 3 });
       const released = start(pace, 200);

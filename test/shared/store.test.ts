@@ -5,6 +5,7 @@ import { reset } from '../../shared/dependencies.js';
 import {
   appendHistory,
   batchWrite,
+  FIRST_SUBSCRIBER_PAGE_ITEMS,
   historyPages,
   markSkipped,
   nextSequence,
@@ -41,6 +42,21 @@ describe('store (against dynalite)', () => {
       expect(seen).to.have.length(5000);
       expect(new Set(seen)).to.deep.equal(new Set(ids));
     }
+  });
+
+  it('reads a short first page per shard, so posting can start after one small Query', async () => {
+    // Channel 'a' (5,000 rows in 4 shards) is written by the test above; without a pageSize a
+    // shard of ~1,250 rows would otherwise come back as one page.
+    const sizes: number[] = [];
+    const seen = new Set<string>();
+    for await (const page of subscriberPages('a')) {
+      sizes.push(page.length);
+      for (const id of page) seen.add(id);
+    }
+    expect(seen.size).to.equal(5000);
+    expect(sizes[0]).to.be.at.most(FIRST_SUBSCRIBER_PAGE_ITEMS);
+    expect(sizes.filter((size) => size <= FIRST_SUBSCRIBER_PAGE_ITEMS).length).to.be.at.least(4);
+    expect(sizes.length).to.equal(8); // each shard: its short first page, then the rest in one page
   });
 
   it('removes every row of a connection in 30 channels and is idempotent', async () => {
