@@ -32,7 +32,7 @@ import { messageFrameText } from '../shared/protocol.js';
 import { ACCOUNT_THROTTLE, SDK_MAX_SOCKETS } from './lib/aws-defaults.js';
 import { freshRound, postFromHere, publishThroughFunction } from './lib/broadcast.js';
 import { saveRequested, scriptFlags, usageError } from './lib/cli.js';
-import { addVirtualConnections, invokeFunction } from './lib/control.js';
+import { addVirtualConnections, getStats, invokeFunction } from './lib/control.js';
 import { FANOUT_SVG, writeFanoutPlot } from './lib/fanout-plot.js';
 import { printFanoutTables } from './lib/fanout-report.js';
 import { createLoadGate, machineInfo } from './lib/machine.js';
@@ -183,6 +183,10 @@ async function runOne(n: number, context: { model: ThrottleModel; overrides: Rec
       log(
         `  PublishFunction ${publish.invokeMs.toFixed(0)} ms of its ${functions.PublishFunction.timeoutSeconds} s Timeout; longest FanoutFunction invocation posted ${publish.longestWorkerMs.toFixed(0)} ms of its ${functions.FanoutFunction.timeoutSeconds} s; ${publish.workerBatches} worker invocations`,
       );
+      // Memory against MemorySize: each function's peak heap (all its concurrent invocations in one local worker, so an upper bound).
+      const heap = (await getStats(stack.httpUrl)).functions;
+      const heapOf = (id: string) => `${id} ${heap[id]?.heapPeakMb ?? '-'} MB of its ${heap[id]?.memoryMb ?? '-'} MB`;
+      log(`  peak heap: ${heapOf('PublishFunction')}, ${heapOf('FanoutFunction')}`);
       log(
         `  stack CPU ${publish.profile.cpuMs.toFixed(0)} ms: ${publish.profile.threads.map((t) => `${t.thread} ${t.cpuMs.toFixed(0)} ms (${busy(t)})`).join(', ')}`,
       );
