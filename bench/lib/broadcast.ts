@@ -73,6 +73,14 @@ export interface DirectResult {
   stack: StackCounters;
 }
 
+/** The values of one metric in an EMF line: a number, or an array when several invocations flushed together. */
+export function metricValues(line: string, name: string): number[] {
+  const match = new RegExp(`"${name}":(\\[[^\\]]*\\]|-?\\d+(?:\\.\\d+)?)`).exec(line);
+  if (!match) return [];
+  const parsed: unknown = JSON.parse(match[1]);
+  return (Array.isArray(parsed) ? parsed : [parsed]).map(Number).filter(Number.isFinite);
+}
+
 const epochNow = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -124,18 +132,23 @@ export async function publishThroughFunction(
   const stop = stack.onLine((line, at) => {
     const worker = line.startsWith('[FanoutFunction] ');
     if (!worker && !line.startsWith('[PublishFunction] ')) return;
-    const deliveries = Number(/"Deliveries":(\d+)/.exec(line)?.[1]);
-    if (Number.isFinite(deliveries)) {
-      reported += deliveries;
+    // Locally one worker thread runs every concurrent invocation of a function, and Powertools'
+    // metrics buffer is per module: invocations that end together (every hop of a broadcast ends
+    // at its deadline) flush in one line, each metric then an array of their values.
+    const deliveries = metricValues(line, 'Deliveries');
+    if (deliveries.length > 0) {
+      reported += deliveries.reduce((a, b) => a + b, 0);
       reportedAt = performance.now();
     }
-    if (worker && line.includes('"FanoutBatchDuration"')) {
-      workerEnds.push(at);
-      const ms = Number(/"FanoutBatchDuration":(\d+(?:\.\d+)?)/.exec(line)?.[1]);
-      if (Number.isFinite(ms)) workerMs.push(ms);
-    }
+    // One FanoutBatchDuration value per worker invocation that ended.
+    if (worker)
+      for (const ms of metricValues(line, 'FanoutBatchDuration')) {
+        workerEnds.push(at);
+        workerMs.push(ms);
+      }
   });
   const cpuBefore = stack.cpuMs();
+  const invocationsBefore = (await getStats(stack.httpUrl)).functions.FanoutFunction?.invocations ?? 0;
   const sampler = sampleThreads(stack.pid, SAMPLE_MS);
   try {
     const t0 = performance.now();
@@ -173,7 +186,8 @@ export async function publishThroughFunction(
       timedBy,
       invokeMs: invokeEnd - t0,
       response,
-      workerBatches: workerEnds.length,
+      // Counted by the local Lambda runtime: EMF lines can hold several invocations (above).
+      workerBatches: (stats.functions.FanoutFunction?.invocations ?? 0) - invocationsBefore,
       longestWorkerMs: Math.max(0, ...workerMs),
       check: checkDeliveries(stats.virtual.perConnection, ids),
       stack: counters(stats),

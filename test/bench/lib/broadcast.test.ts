@@ -4,7 +4,7 @@
  * seen exactly once per virtual subscriber and timed.
  */
 import { expect } from 'chai';
-import { postFromHere, publishThroughFunction } from '../../../bench/lib/broadcast.js';
+import { metricValues, postFromHere, publishThroughFunction } from '../../../bench/lib/broadcast.js';
 import { addVirtualConnections, resetStats } from '../../../bench/lib/control.js';
 import { type StackProcess, startStackProcess } from '../../../bench/lib/stack-process.js';
 import { measureReadCost, useStackTable, writeSubscriptions } from '../../../bench/lib/subscribers.js';
@@ -14,6 +14,14 @@ import { messageFrameText } from '../../../shared/protocol.js';
 
 const SUBSCRIBERS = 2500;
 const SHARDS = 4;
+
+describe('bench/lib/broadcast metricValues', () => {
+  it('reads a metric of one invocation, and of several that one EMF line flushed together', () => {
+    expect(metricValues('{"_aws":{},"Deliveries":1200,"FanoutBatchDuration":60012.5}', 'FanoutBatchDuration')).to.deep.equal([60012.5]);
+    expect(metricValues('{"Deliveries":[1140,1139,1141],"GoneConnections":[0,0,0]}', 'Deliveries')).to.deep.equal([1140, 1139, 1141]);
+    expect(metricValues('{"Deliveries":5}', 'FanoutBatchDuration')).to.deep.equal([]);
+  });
+});
 
 describe('bench/lib/broadcast', function () {
   this.timeout(180_000);
@@ -64,7 +72,8 @@ describe('bench/lib/broadcast', function () {
     // The publisher posts while it reads, then hands what is left to workers (how much depends on timing).
     expect(result.response).to.include({ subscribers: SUBSCRIBERS });
     expect(result.response.dispatched).to.be.at.least(1);
-    expect(result.workerBatches).to.equal(result.response.dispatched);
+    // Every dispatched batch ran (hand-offs under load may add invocations).
+    expect(result.workerBatches).to.be.at.least(result.response.dispatched as number);
     expect(result.longestWorkerMs).to.be.greaterThan(0);
     expect(result.timedBy).to.be.oneOf(['function-end', 'stats-timestamp']);
     expect(result.lastDeliveryMs).to.be.greaterThan(0);
