@@ -16,6 +16,7 @@ describe('bench scripts: --help and bad options', function () {
     ['bench/plot.ts', 'bench:plot'],
     ['bench/fanout.ts', 'bench'],
     ['bench/coldstart.ts', 'bench:coldstart'],
+    ['bench/publisher-memory.ts', 'bench:memory'],
   ]) {
     it(`${npmScript} -- --help prints its usage and exits 0, running nothing`, () => {
       const out = run(script, ['--help']);
