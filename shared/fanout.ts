@@ -416,19 +416,24 @@ export async function fanOut(channel: string, frame: string, exclude?: string, o
   const refused: FanoutBatch[] = [];
   if (left > 0 && fanoutFunction) {
     const tokens = pace.tokens();
-    const share = (n: number) => ({
-      ratePerSecond: (postRateLimit * n) / (left + pending),
-      burst: Math.max(1, Math.floor((Math.min(postBurstLimit, tokens) * n) / (left + pending))),
-    });
     // A read that outlasted the publisher's budget leaves it nothing more to post itself.
     const kept = ownOutcome || Date.now() >= deadline ? 0 : Math.min(pool.unclaimed, fanoutBatchSize);
+    // The publisher's part of the split. Never 0 while it is still delivering: a pacer cannot run
+    // at rate 0 (reshape throws, and the ids nobody took yet would never be handed on), and
+    // `pending` undercounts when retries passed the pacer, so a post may still wait on it.
+    const mine = ownOutcome ? 0 : Math.max(1, kept + pending);
+    const whole = left - kept + mine; // left + pending, unless `mine` was raised to 1
+    const share = (n: number) => ({
+      ratePerSecond: (postRateLimit * n) / whole,
+      burst: Math.max(1, Math.floor((Math.min(postBurstLimit, tokens) * n) / whole)),
+    });
     if (!ownOutcome) {
       pool.keep(kept);
       // Its bucket keeps the tokens it has (at most its share of PostBurstLimit): a bucket cut to
       // what is left (about nothing after posting at the whole rate) could not make up for a
       // stalled event loop, and the publisher's share is the largest.
-      Object.assign(own, share(kept + pending), {
-        burst: Math.max(1, Math.floor((postBurstLimit * (kept + pending)) / (left + pending))),
+      Object.assign(own, share(mine), {
+        burst: Math.max(1, Math.floor((postBurstLimit * mine) / whole)),
       });
       pace.reshape(own);
     }
