@@ -117,6 +117,10 @@ describe('fanout streaming (review: loss and duplicates)', () => {
     expect(report.delivered).to.equal(accepted.length);
     expect(report.failed, 'failed counts exactly the ids neither accepted nor handed on').to.equal(missing.length);
     expect(report.delivered + report.gone + report.failed + handedIds.length).to.equal(report.subscribers);
+    // The split's batches (no hop: not a hand-off) share the rate and the burst with the publisher.
+    const split = handed.filter((b) => b.hop === undefined);
+    expect(split.reduce((sum, b) => sum + b.ratePerSecond, 0)).to.be.at.most(1000 + 1e-6);
+    expect(split.reduce((sum, b) => sum + b.burst, 0)).to.be.at.most(500);
     for (const b of handed) {
       expect(b.ids.length).to.be.within(1, 100);
       expect(b.hop ?? 0).to.be.at.most(FANOUT_MAX_HOPS);
@@ -249,6 +253,31 @@ describe('fanout streaming (review: loss and duplicates)', () => {
     expect(report.handedOn).to.equal(lambda.handed[0].ids.length);
   });
 
+  it('posts waiting in the publisher pacer when a read past its budget ends are handed on, not made at its small share', async () => {
+    // Prepare: 2,000 ids; the first 1,000 empty the bucket (500) and fill the pacer's queue; the
+    // read ends 100 ms later, past the 10 ms budget. The publisher keeps nothing; the posts waiting
+    // in its pacer get its share, R x ~50 / ~1,450, about 35/s: 1.5 s for 50 posts.
+    const ids = idsOf(2000);
+    const posts = fakePoster();
+    const lambda = fakeLambda();
+    restore = configure({ environment: ENV, clients: { poster: posts.poster, lambda: lambda.client } });
+    let readEnded = 0;
+    async function* pages(): AsyncGenerator<string[]> {
+      yield ids.slice(0, 1000);
+      await sleep(100);
+      yield ids.slice(1000);
+      readEnded = Date.now();
+    }
+
+    // Act
+    const report = await fanOut('c', '{"m":9}', undefined, { pages: pages(), budgetMs: 10 });
+
+    // Assess: the publisher answers soon after its read, and still each id once.
+    expect(Date.now() - readEnded).to.be.below(500);
+    assertLedger(ids, undefined, report, posts.accepted, lambda.handed);
+    expect(report.failed).to.equal(0);
+  });
+
   it('property: whatever the pages, their timing, the budget, post failures and refused invokes, each id is accepted once, handed on once, or counted failed', async () => {
     const ids = idsOf(250);
     await fc.assert(
@@ -291,7 +320,7 @@ describe('fanout streaming (review: loss and duplicates)', () => {
           restore();
         },
       ),
-      { numRuns: 40 },
+      { numRuns: Number(process.env.REVIEW_RUNS ?? 40) },
     );
   });
 });
