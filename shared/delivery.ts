@@ -75,6 +75,11 @@ export interface DeliveryOptions {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const RETRY_FAILED_ATTEMPTS = 3;
+/**
+ * How often a call with a deadline looks whether it has passed, for the posts waiting in the
+ * pacer: a post that waits past the deadline is handed back instead of made late.
+ */
+const PACED_DEADLINE_CHECK_MS = 20;
 
 /** Full-jitter exponential backoff: uniform in [0, min(max, base * 2^attempt)). */
 export function backoffMs(attempt: number, base = POST_BACKOFF_BASE_MS, max = POST_BACKOFF_MAX_MS, random = Math.random): number {
@@ -222,9 +227,35 @@ export async function deliverUntil(
     for (const resolve of waiting) resolve();
   }
 
+  // The deadline also ends the waits in the pacer. A batch at a small share of the rate (R x n / D:
+  // the short last batch of a large channel) puts all its posts in the pacer at once, and they
+  // would start up to D / R later, past the hop's budget and even the function's Timeout (whose
+  // retry would post the batch twice). One timer per call, not per post, watches the deadline.
+  let expiry: Promise<false> | undefined;
+  let expiryTimer: ReturnType<typeof setInterval> | undefined;
+  function expired(): Promise<false> {
+    expiry ??= new Promise<false>((resolve) => {
+      expiryTimer = setInterval(() => {
+        if (now() < deadline()) return;
+        clearInterval(expiryTimer);
+        expiryTimer = undefined;
+        resolve(false);
+      }, PACED_DEADLINE_CHECK_MS);
+    });
+    return expiry;
+  }
+  const paced = (): true => true;
+
   /** One post to `item.id`; a retry goes back to the queue, never sleeps here. */
   async function attempt(item: Pending): Promise<void> {
-    if (options.pace) await options.pace();
+    if (options.pace) {
+      // Without a deadline, no race (and no timer): the post waits for its token.
+      if (limit === undefined) await options.pace();
+      else if (!(await Promise.race([options.pace().then(paced), expired()]))) {
+        timedOut(item); // its token came too late: owed to the next call, untried if never posted
+        return;
+      }
+    }
     const outcome: PostOutcome = await poster.post(item.id, data);
     if (outcome === 'ok') {
       report.delivered++;
@@ -308,6 +339,7 @@ export async function deliverUntil(
   } catch (error) {
     throw new FanoutError('delivery aborted', { cause: error });
   } finally {
+    if (expiryTimer !== undefined) clearInterval(expiryTimer);
     // After delivery, not beside it: a publish after lost $disconnects must not wait on deletes.
     await removeGone(goneIds, onGone, now() + CLEANUP_BUDGET_MS, now);
   }

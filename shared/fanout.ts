@@ -186,13 +186,26 @@ export type HandOff = 'retrying' | 'dead-letter' | 'lost';
  * invoke failed: the caller counts those as failed. Never throws.
  */
 export async function handOn(batch: FanoutBatch, remainder: string[], untried: readonly string[] = []): Promise<HandOff> {
+  return (await handOnCounted(batch, remainder, untried)).outcome;
+}
+
+/**
+ * {@link handOn}, also telling how many ids a worker took (HandedOnPosts): one invoke of several
+ * may be refused, and then only its ids are lost; the publisher's report counts the rest as
+ * handed on, not failed.
+ */
+async function handOnCounted(
+  batch: FanoutBatch,
+  remainder: string[],
+  untried: readonly string[],
+): Promise<{ outcome: HandOff; handedOn: number }> {
   const { fanoutFunction, fanoutBatchSize } = config();
   const hop = (batch.hop ?? 0) + 1;
   const last = hop > FANOUT_MAX_HOPS;
   if (!fanoutFunction) {
     logger.error('posts not delivered and no fan-out worker to retry them', { channel: batch.channel, count: remainder.length });
     metrics.addMetric('UndeliveredPosts', 'Count', remainder.length);
-    return 'lost';
+    return { outcome: 'lost', handedOn: 0 };
   }
   const fresh = new Set(untried);
   const goOn = fresh.size === 0 ? [] : remainder.filter((id) => fresh.has(id));
@@ -219,17 +232,18 @@ export async function handOn(batch: FanoutBatch, remainder: string[], untried: r
   ]);
   // Undelivered: all of the last hop's tried remainder (queued or not), and whatever could not be handed on.
   metrics.addMetric('UndeliveredPosts', 'Count', lostOnward + (last ? tried.length : lostRetry));
-  metrics.addMetric('HandedOnPosts', 'Count', goOn.length - lostOnward + (last ? 0 : tried.length - lostRetry));
-  if (lostOnward + lostRetry > 0) return 'lost';
+  const handedOn = goOn.length - lostOnward + (last ? 0 : tried.length - lostRetry);
+  metrics.addMetric('HandedOnPosts', 'Count', handedOn);
+  if (lostOnward + lostRetry > 0) return { outcome: 'lost', handedOn };
   if (last && tried.length > 0) {
     logger.warn('posts still undelivered after every retry; sent to the dead-letter queue', {
       channel: batch.channel,
       count: tried.length,
       hop,
     });
-    return 'dead-letter';
+    return { outcome: 'dead-letter', handedOn };
   }
-  return 'retrying';
+  return { outcome: 'retrying', handedOn };
 }
 
 /** Whether a delivery call posted at all (so that handing its untried ids on at the same hop is progress). */
@@ -416,19 +430,24 @@ export async function fanOut(channel: string, frame: string, exclude?: string, o
   const refused: FanoutBatch[] = [];
   if (left > 0 && fanoutFunction) {
     const tokens = pace.tokens();
-    const share = (n: number) => ({
-      ratePerSecond: (postRateLimit * n) / (left + pending),
-      burst: Math.max(1, Math.floor((Math.min(postBurstLimit, tokens) * n) / (left + pending))),
-    });
     // A read that outlasted the publisher's budget leaves it nothing more to post itself.
     const kept = ownOutcome || Date.now() >= deadline ? 0 : Math.min(pool.unclaimed, fanoutBatchSize);
+    // The publisher's part of the split. Never 0 while it is still delivering: a pacer cannot run
+    // at rate 0 (reshape throws, and the ids nobody took yet would never be handed on), and
+    // `pending` undercounts when retries passed the pacer, so a post may still wait on it.
+    const mine = ownOutcome ? 0 : Math.max(1, kept + pending);
+    const whole = left - kept + mine; // left + pending, unless `mine` was raised to 1
+    const share = (n: number) => ({
+      ratePerSecond: (postRateLimit * n) / whole,
+      burst: Math.max(1, Math.floor((Math.min(postBurstLimit, tokens) * n) / whole)),
+    });
     if (!ownOutcome) {
       pool.keep(kept);
       // Its bucket keeps the tokens it has (at most its share of PostBurstLimit): a bucket cut to
       // what is left (about nothing after posting at the whole rate) could not make up for a
       // stalled event loop, and the publisher's share is the largest.
-      Object.assign(own, share(kept + pending), {
-        burst: Math.max(1, Math.floor((postBurstLimit * (kept + pending)) / (left + pending))),
+      Object.assign(own, share(mine), {
+        burst: Math.max(1, Math.floor((postBurstLimit * mine) / whole)),
       });
       pace.reshape(own);
     }
@@ -465,10 +484,11 @@ export async function fanOut(channel: string, frame: string, exclude?: string, o
   ];
   let handedOn = 0;
   for (const [batch, ids, untried] of owed) {
-    if (ids.length > 0 && (await handOn(batch, ids, untried)) === 'retrying') {
-      handedOn += ids.length;
-      report.failed -= ids.length;
-    }
+    if (ids.length === 0) continue;
+    // Only what a worker took: ids of a refused invoke, or sent to the dead-letter queue, stay failed.
+    const handed = (await handOnCounted(batch, ids, untried)).handedOn;
+    handedOn += handed;
+    report.failed -= handed;
   }
   return { ...report, subscribers: pool.read, dispatched, handedOn };
 }
