@@ -1,5 +1,5 @@
 /**
- * Review (issue 14): the deadline must also stop posts that passed its check and then wait in the
+ * Issue 14 (found by an adversarial review): the deadline must also stop posts that passed its check and then wait in the
  * pacer. A batch smaller than its post concurrency, at a small share of the rate (the last, short
  * batch of a large channel: R x n / D), puts every post in the pacer at once; without this its
  * last post starts about D / R after the first however short the budget (100 s for a million
@@ -10,7 +10,7 @@ import { deliverUntil } from '../../shared/delivery.js';
 import { createPacer } from '../../shared/pacer.js';
 import type { PostOutcome } from '../../shared/poster.js';
 
-describe('deliverUntil: the deadline and the pacer (review)', () => {
+describe('deliverUntil: the deadline and the pacer', () => {
   it('hands back, as untried, the posts still waiting for the pacer when the deadline passes', async () => {
     // Prepare: 6 ids, a pacer of 2 posts/s with a bucket of 1, a 100 ms budget.
     const ids = ['p1=', 'p2=', 'p3=', 'p4=', 'p5=', 'p6='];

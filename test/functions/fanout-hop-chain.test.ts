@@ -1,5 +1,5 @@
 /**
- * Review of the worker's hand-off chain (issue 14): ids a hop never reached go on at the same hop,
+ * The worker's hand-off chain (issue 14, found by an adversarial review): ids a hop never reached go on at the same hop,
  * so a chain must still end, and every id must end accepted once or in the dead-letter queue once.
  * The chain is run here: each batch a worker hands on is given to the worker again, with a hop
  * budget of 40 ms (its remaining time minus WORKER_RESERVE_MS), until nothing is handed on.
@@ -23,7 +23,7 @@ async function runChain(first: FanoutBatch, answer: (id: string) => PostOutcome,
   const queue: FanoutBatch[] = [first];
   const deadLetters: FanoutBatch[] = [];
   configure({
-    environment: { FANOUT_FUNCTION: 'airwave-review-fanout', FANOUT_BATCH_SIZE: '100', POST_RATE_LIMIT: '1000', POST_BURST_LIMIT: '500' },
+    environment: { FANOUT_FUNCTION: 'airwave-test-fanout', FANOUT_BATCH_SIZE: '100', POST_RATE_LIMIT: '1000', POST_BURST_LIMIT: '500' },
     clients: {
       poster: {
         async post(id: string): Promise<PostOutcome> {
@@ -55,7 +55,7 @@ async function runChain(first: FanoutBatch, answer: (id: string) => PostOutcome,
   return { accepted, deadLetters, invocations, left: queue.length };
 }
 
-describe('functions/fanout hand-off chain (review)', () => {
+describe('functions/fanout hand-off chain', () => {
   afterEach(() => reset());
 
   it('a batch longer than one hop goes on hop after hop and ends with every id accepted once, or dead-lettered once', async () => {

@@ -1,5 +1,5 @@
 /**
- * Adversarial review of the streaming publish (issue 14): every subscriber id must end in exactly
+ * The streaming publish under faults (issue 14, found by an adversarial review): every subscriber id must end in exactly
  * one of: one accepted post, one hand-off to a worker, or a counted failure. No DynamoDB here: the
  * pages come through fanOut's `pages` seam, and the poster and the Lambda client are stand-ins, so
  * timings (slow posts, slow reads, budgets) are under the test's control.
@@ -57,9 +57,9 @@ function fakeLambda(refuse: (n: number, batch: FanoutBatch) => boolean = () => f
   };
 }
 
-const ENV = { FANOUT_FUNCTION: 'airwave-review-fanout', FANOUT_BATCH_SIZE: '100', POST_RATE_LIMIT: '1000', POST_BURST_LIMIT: '500' };
+const ENV = { FANOUT_FUNCTION: 'airwave-test-fanout', FANOUT_BATCH_SIZE: '100', POST_RATE_LIMIT: '1000', POST_BURST_LIMIT: '500' };
 
-describe('fanout streaming (review: loss and duplicates)', () => {
+describe('fanout streaming: loss and duplicates', () => {
   let restore: () => void = () => undefined;
   afterEach(() => {
     restore();
