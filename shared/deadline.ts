@@ -136,7 +136,8 @@ export async function withDeadline<T>(at: number, fn: () => Promise<T>): Promise
 /**
  * Runs `fn` under a fresh deadline `ms` from now (but never past the enclosing deadline's
  * `graceEnd`), ignoring that the enclosing one expired: for undoing a half-done write after the
- * deadline passed, before the route answers. Nothing else may use it.
+ * deadline passed, before the route answers, and for handing a read's subscribers on to a
+ * worker when the read itself was cut by the deadline (shared/fanout.ts). Nothing else may use it.
  */
 export async function withGrace<T>(ms: number, fn: () => Promise<T>): Promise<T> {
   // Never past the enclosing deadline's grace end: by then the client has its answer.

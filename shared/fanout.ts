@@ -22,6 +22,7 @@
 import { bulkPoster, invokeAsync } from './clients.js';
 import { type Config, config } from './config.js';
 import { removeConnection } from './connection-cleanup.js';
+import { currentDeadline, GRACE_MS, withGrace } from './deadline.js';
 import { addReports, type DeliveryOutcome, type DeliveryReport, deliverUntil } from './delivery.js';
 import { AirwaveError, FanoutError, InvalidFanoutBatchError } from './errors.js';
 import {
@@ -415,7 +416,12 @@ export async function fanOut(channel: string, frame: string, exclude?: string, o
     // Subscribers not read cannot be posted: stop taking more, finish what was taken, then fail.
     pool.keep(0);
     const owed = [...(await ownDelivery).remainder, ...pool.takeRest()];
-    if (owed.length > 0) await handOn(own, owed);
+    // A read cut by the deadline (a slow DynamoDB on a large channel) leaves no time to hand on
+    // what it did read: the invokes get the grace after the deadline, as an undo does, so those ids
+    // are retried by a worker instead of only counted undelivered.
+    const deadline = currentDeadline();
+    const handOnOwed = () => handOn(own, owed);
+    if (owed.length > 0) await (deadline ? withGrace(deadline.remaining() + GRACE_MS, handOnOwed) : handOnOwed());
     throw new FanoutError('could not read the subscribers of the channel', { cause: error });
   }
 

@@ -6,7 +6,9 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { UnavailableError, withDeadline } from '../../shared/deadline.js';
 import { configure, reset } from '../../shared/dependencies.js';
+import { FanoutError } from '../../shared/errors.js';
 import { type FanoutBatch, type FanoutReport, fanOut } from '../../shared/fanout.js';
 import { FANOUT_MAX_HOPS } from '../../shared/limits.js';
 import type { PostOutcome } from '../../shared/poster.js';
@@ -64,6 +66,37 @@ describe('fanout streaming: loss and duplicates', () => {
   afterEach(() => {
     restore();
     reset();
+  });
+
+  it("hands on the ids already read when the read outlasts the publish's deadline (a slow DynamoDB), in the grace after it", async () => {
+    // Prepare: the message's deadline is 150 ms away. Page 1 (250 ids) comes at once; posts take
+    // 100 ms, so most of page 1 is still owed when the next page never comes: the read is cut by
+    // the deadline, as shared/clients.ts aborts a Query at it.
+    const ids = idsOf(250);
+    const posts = fakePoster(
+      () => 'ok',
+      () => 100,
+    );
+    const lambda = fakeLambda();
+    restore = configure({ environment: ENV, clients: { poster: posts.poster, lambda: lambda.client } });
+    async function* pages(): AsyncGenerator<string[]> {
+      yield ids;
+      await sleep(300);
+      throw new UnavailableError();
+    }
+
+    // Act
+    const outcome = await withDeadline(Date.now() + 150, () => fanOut('big', '{"m":1}', undefined, { pages: pages(), budgetMs: 10 })).then(
+      () => 'answered',
+      (error: Error) => error,
+    );
+
+    // Assess: the publish still fails (the channel was not read to its end), but every id it
+    // read is posted or handed to a worker, each once: the hand-off runs in the grace after the deadline.
+    expect(outcome).to.be.instanceOf(FanoutError);
+    const handed = lambda.handed.flatMap((b) => b.ids);
+    expect(handed.length, 'ids handed on').to.be.greaterThan(0);
+    expect([...posts.accepted, ...handed].sort()).to.deep.equal(ids);
   });
 
   it('a read that ends after the budget, with every id taken already posted, still splits (no zero share)', async () => {
