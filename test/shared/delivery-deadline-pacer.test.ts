@@ -10,17 +10,25 @@ import { deliverUntil } from '../../shared/delivery.js';
 import { createPacer } from '../../shared/pacer.js';
 import type { PostOutcome } from '../../shared/poster.js';
 
-describe('deliverUntil: the deadline and the pacer', () => {
-  it('hands back, as untried, the posts still waiting for the pacer when the deadline passes', async () => {
-    // Prepare: 6 ids, a pacer of 2 posts/s with a bucket of 1, a 100 ms budget.
-    const ids = ['p1=', 'p2=', 'p3=', 'p4=', 'p5=', 'p6='];
-    const posted: string[] = [];
-    const poster = {
+/** A poster that accepts every post and records the ids in the order they were posted. */
+function recordingPoster(): { posted: string[]; poster: { post(id: string): Promise<PostOutcome> } } {
+  const posted: string[] = [];
+  return {
+    posted,
+    poster: {
       async post(id: string): Promise<PostOutcome> {
         posted.push(id);
         return 'ok';
       },
-    };
+    },
+  };
+}
+
+describe('deliverUntil: the deadline and the pacer', () => {
+  it('hands back, as untried, the posts still waiting for the pacer when the deadline passes', async () => {
+    // Prepare: 6 ids, a pacer of 2 posts/s with a bucket of 1, a 100 ms budget.
+    const ids = ['p1=', 'p2=', 'p3=', 'p4=', 'p5=', 'p6='];
+    const { posted, poster } = recordingPoster();
     const started = Date.now();
 
     // Act
@@ -45,13 +53,7 @@ describe('deliverUntil: the deadline and the pacer', () => {
   it('a deadline given as a function that becomes finite while posts wait in the pacer stops them too', async () => {
     // Prepare: no deadline until 80 ms (the publisher's budget counts once the reading is over), then 0.
     const ids = ['q1=', 'q2=', 'q3=', 'q4='];
-    const posted: string[] = [];
-    const poster = {
-      async post(id: string): Promise<PostOutcome> {
-        posted.push(id);
-        return 'ok';
-      },
-    };
+    const { posted, poster } = recordingPoster();
     const started = Date.now();
     const outcome = await deliverUntil([ids], 'frame', {
       poster,
