@@ -419,9 +419,9 @@ export async function fanOut(channel: string, frame: string, exclude?: string, o
     // A read cut by the deadline (a slow DynamoDB on a large channel) leaves no time to hand on
     // what it did read: the invokes get the grace after the deadline, as an undo does, so those ids
     // are retried by a worker instead of only counted undelivered.
-    const deadline = currentDeadline();
+    const enclosing = currentDeadline();
     const handOnOwed = () => handOn(own, owed);
-    if (owed.length > 0) await (deadline ? withGrace(deadline.remaining() + GRACE_MS, handOnOwed) : handOnOwed());
+    if (owed.length > 0) await (enclosing ? withGrace(enclosing.remaining() + GRACE_MS, handOnOwed) : handOnOwed());
     throw new FanoutError('could not read the subscribers of the channel', { cause: error });
   }
 
