@@ -1,3 +1,5 @@
+import net, { type AddressInfo, type Socket } from 'node:net';
+import tls from 'node:tls';
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
@@ -223,6 +225,57 @@ describe('fast-poster', () => {
       expect(endpoint.requests.map((r) => r.body.toString())).to.deep.equal(IDS.map(() => 'secure frame'));
       expect(endpoint.sockets()).to.equal(1);
     });
+
+    for (const secure of [false, true]) {
+      it(`keeps an answer that arrives in pieces intact while another socket's answer is read (${secure ? 'https' : 'http'})`, async () => {
+        // Prepare: a raw server that holds both requests, then answers the first in two pieces with
+        // the second's whole answer between them. Every socket of a poster reads into one buffer, so
+        // the first piece must be kept as a copy, or the second answer overwrites it (410 read as 429).
+        const bySocket = new Map<string, Socket>();
+        const open = new Set<Socket>();
+        let bothArrived: () => void = () => undefined;
+        const arrived = new Promise<void>((resolve) => (bothArrived = resolve));
+        const onSocket = (socket: Socket) => {
+          open.add(socket);
+          let request = '';
+          socket.on('data', (chunk: Buffer) => {
+            request += chunk.toString('latin1');
+            const id = / \/dev\/@connections\/([^ ]+) HTTP\/1\.1\r\n/.exec(request)?.[1];
+            if (id && request.includes('\r\n\r\n') && !bySocket.has(id)) bySocket.set(id, socket);
+            if (bySocket.size === 2) bothArrived();
+          });
+        };
+        const server = secure ? tls.createServer({ cert: TEST_CERT, key: TEST_KEY }, onSocket) : net.createServer(onSocket);
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        cleanups.push(async () => {
+          for (const socket of open) socket.destroy();
+          await new Promise((resolve) => server.close(resolve));
+        });
+        const { port } = server.address() as AddressInfo;
+        const poster = new FastPoster({
+          endpoint: `${secure ? 'https' : 'http'}://127.0.0.1:${port}/dev`,
+          region: 'us-east-1',
+          credentials: CREDENTIALS,
+          maxSockets: 2,
+          ca: secure ? TEST_CERT : undefined,
+        });
+        cleanups.push(() => poster.close());
+
+        // Act
+        const outcomes = Promise.all([poster.post('firstId', 'x'), poster.post('secondId', 'x')]);
+        await arrived;
+        const pause = () => new Promise((resolve) => setTimeout(resolve, 40));
+        const gone = 'HTTP/1.1 410 Gone\r\nContent-Length: 0\r\n\r\n';
+        bySocket.get('firstId')?.write(gone.slice(0, 30));
+        await pause();
+        bySocket.get('secondId')?.write('HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n');
+        await pause();
+        bySocket.get('firstId')?.write(gone.slice(30));
+
+        // Assess
+        expect(await outcomes).to.deep.equal(['gone', 'throttled']);
+      });
+    }
 
     it('reads credentials from the Lambda environment and picks up a new session token', async () => {
       const saved = { ...process.env };
