@@ -4,6 +4,7 @@
  * principals (`sub`); their public info comes from the `name` claim (PresenceInfoClaim).
  */
 import { expect } from 'chai';
+import { inOneBudgetWindow } from '../helpers/budget-window.js';
 import { FRAME_MS, ids, join, open, roomyPresence, token, useStack } from '../helpers/presence-stack.js';
 import { type Frame, refusedStatus, sleep, type TestClient } from '../helpers/ws-client.js';
 
@@ -114,6 +115,7 @@ describe('presence end to end (issue 15)', function () {
       const flapper = await open(ctx, 'flapper');
       const watcher = await open(ctx, 'watcher2');
       await join(watcher, 'presence:flap');
+      await inOneBudgetWindow();
       for (let i = 0; i < 3; i++) {
         expect(await join(flapper, 'presence:flap')).to.include({ type: 'joined' });
         flapper.send({ action: 'leavechannel', channel: 'presence:flap' });

@@ -3,6 +3,7 @@ import { handler } from '../../functions/joinchannel/index.js';
 import { countSubscriptions, openConnection } from '../../shared/connection-store.js';
 import { publish } from '../../shared/publish.js';
 import { REPLAY_BUDGET_MS } from '../../shared/replay.js';
+import { inOneBudgetWindow } from '../helpers/budget-window.js';
 import { loadEvent, messageEvent } from '../helpers/events.js';
 import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
 
@@ -91,6 +92,7 @@ describe('functions/joinchannel', () => {
   it('refuses a replay beyond ReplayPerMinute with rate_limited but still joins', async () => {
     for (let i = 1; i <= 2; i++) await publish('budget-room', { n: i });
     const join = () => handler(messageEvent('joinchannel', { action: 'joinchannel', channel: 'budget-room', since: 0 }, 'j8='));
+    await inOneBudgetWindow();
     await join();
     await join();
     backend.api.posts.length = 0;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { handler } from '../../functions/sendmessage/index.js';
 import { openConnection } from '../../shared/connection-store.js';
+import { inOneBudgetWindow } from '../helpers/budget-window.js';
 import { loadEvent, messageEvent } from '../helpers/events.js';
 import { frameOf, startBackend, type TestBackend } from '../helpers/stack.js';
 
@@ -67,6 +68,7 @@ describe('functions/sendmessage', () => {
   it('answers rate_limited once the connection spent its publish budget, and delivers nothing more', async () => {
     const send = () => handler(messageEvent('sendmessage', { action: 'sendmessage', channel: 'news', message: 'spam' }, 'spammer='));
     const frames = [];
+    await inOneBudgetWindow();
     for (let i = 0; i < 7; i++) frames.push(frameOf(await send()));
     expect(frames.map((f) => f.type)).to.deep.equal(['sent', 'sent', 'sent', 'sent', 'sent', 'error', 'error']);
     expect(frames[6]).to.include({ code: 'rate_limited' });
